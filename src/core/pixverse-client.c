@@ -552,11 +552,20 @@ read_capped_finish (GAsyncResult  *result,
  * retry idempotent calls on network errors, timeouts, 429 and 5xx.
  * ------------------------------------------------------------------------- */
 
+/* Turns the envelope's data into the call's result, or fails (not retried). */
+typedef gpointer (*ApiParseFunc) (JsonObject  *data,
+                                  gpointer     parse_data,
+                                  GError     **error);
+
 typedef struct
 {
-  char         *path;
-  GBytes       *body;
-  gboolean      idempotent;
+  char           *path;
+  GBytes         *body;
+  ApiParseFunc    parse;
+  gpointer        parse_data;
+  GDestroyNotify  parse_data_free;
+  GDestroyNotify  result_free;
+  gboolean        idempotent;
   guint         attempt;
   SoupMessage  *message;
   GInputStream *stream;
@@ -573,6 +582,8 @@ api_call_free (ApiCall *call)
     }
   g_free (call->path);
   g_bytes_unref (call->body);
+  if (call->parse_data_free != NULL)
+    g_clear_pointer (&call->parse_data, call->parse_data_free);
   g_clear_object (&call->message);
   g_clear_object (&call->stream);
   g_free (call);
@@ -679,6 +690,7 @@ api_call_read_cb (GObject      *object,
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   JsonObject *data;
+  gpointer parsed;
 
   bytes = read_capped_finish (result, &error);
   if (bytes == NULL)
@@ -703,7 +715,12 @@ api_call_read_cb (GObject      *object,
       return;
     }
 
-  g_task_return_pointer (task, data, (GDestroyNotify) json_object_unref);
+  parsed = call->parse (data, call->parse_data, &error);
+  json_object_unref (data);
+  if (parsed == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, parsed, call->result_free);
   g_object_unref (task);
 }
 
@@ -777,6 +794,11 @@ api_call_async (PixverseClient      *self,
                 const char          *path,
                 JsonNode            *body,
                 gboolean             idempotent,
+                ApiParseFunc         parse,
+                gpointer             parse_data,
+                GDestroyNotify       parse_data_free,
+                GDestroyNotify       result_free,
+                gpointer             source_tag,
                 GCancellable        *cancellable,
                 GAsyncReadyCallback  callback,
                 gpointer             user_data)
@@ -788,26 +810,33 @@ api_call_async (PixverseClient      *self,
   g_assert (PIXVERSE_IS_CLIENT (self));
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, api_call_async);
+  g_task_set_source_tag (task, source_tag);
+  /* Cancellation is reported in our domain, by the steps below. */
   g_task_set_check_cancellable (task, FALSE);
 
   json = json_to_string (body, FALSE);
   call = g_new0 (ApiCall, 1);
   call->path = g_strdup (path);
   call->body = g_bytes_new (json, strlen (json));
+  call->parse = parse;
+  call->parse_data = parse_data;
+  call->parse_data_free = parse_data_free;
+  call->result_free = result_free;
   call->idempotent = idempotent;
   g_task_set_task_data (task, call, (GDestroyNotify) api_call_free);
 
   api_call_send (g_steal_pointer (&task));
 }
 
-static JsonObject *
+static gpointer
 api_call_finish (PixverseClient  *self,
                  GAsyncResult    *result,
+                 gpointer         source_tag,
                  GError         **error)
 {
-  g_assert (PIXVERSE_IS_CLIENT (self));
-  g_assert (g_task_is_valid (result, self));
+  g_return_val_if_fail (PIXVERSE_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -829,34 +858,23 @@ created_free (Created *created)
   g_free (created);
 }
 
-static void
-create_task_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+static gpointer
+parse_created (JsonObject  *data,
+               gpointer     parse_data,
+               GError     **error)
 {
-  PixverseClient *self = PIXVERSE_CLIENT (object);
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(JsonObject) data = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *task_id = NULL;
+  int estimated_time = 0;
   Created *created;
 
-  data = api_call_finish (self, result, &error);
-  if (data == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  task_id = _pixverse_response_create_task (data, &estimated_time, error);
+  if (task_id == NULL)
+    return NULL;
 
   created = g_new0 (Created, 1);
-  created->task_id = _pixverse_response_create_task (data, &created->estimated_time, &error);
-  if (created->task_id == NULL)
-    {
-      created_free (created);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  g_task_return_pointer (task, created, (GDestroyNotify) created_free);
+  created->task_id = g_steal_pointer (&task_id);
+  created->estimated_time = estimated_time;
+  return created;
 }
 
 /**
@@ -877,7 +895,6 @@ pixverse_client_create_task_async (PixverseClient      *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autoptr(JsonNode) body = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -885,20 +902,19 @@ pixverse_client_create_task_async (PixverseClient      *self,
   g_return_if_fail (PIXVERSE_IS_REQUEST (request));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, pixverse_client_create_task_async);
-  /* Cancellation is reported in our domain, by the calls below. */
-  g_task_set_check_cancellable (task, FALSE);
-
   body = pixverse_request_to_json (request, &error);
   if (body == NULL)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_task_report_error (self, callback, user_data,
+                           pixverse_client_create_task_async,
+                           g_steal_pointer (&error));
       return;
     }
 
-  api_call_async (self, "/api/task/create", body, FALSE, cancellable,
-                  create_task_cb, g_steal_pointer (&task));
+  api_call_async (self, "/api/task/create", body, FALSE,
+                  parse_created, NULL, NULL, (GDestroyNotify) created_free,
+                  pixverse_client_create_task_async,
+                  cancellable, callback, user_data);
 }
 
 /**
@@ -919,10 +935,7 @@ pixverse_client_create_task_finish (PixverseClient  *self,
   Created *created;
   char *task_id;
 
-  g_return_val_if_fail (PIXVERSE_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  created = g_task_propagate_pointer (G_TASK (result), error);
+  created = api_call_finish (self, result, pixverse_client_create_task_async, error);
   if (created == NULL)
     return NULL;
 
@@ -933,29 +946,12 @@ pixverse_client_create_task_finish (PixverseClient  *self,
   return task_id;
 }
 
-static void
-get_task_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
+static gpointer
+parse_task_info (JsonObject  *data,
+                 gpointer     task_id,
+                 GError     **error)
 {
-  PixverseClient *self = PIXVERSE_CLIENT (object);
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(JsonObject) data = NULL;
-  g_autoptr(GError) error = NULL;
-  PixverseTaskInfo *info;
-
-  data = api_call_finish (self, result, &error);
-  if (data == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  info = _pixverse_response_task_info (data, g_task_get_task_data (task), &error);
-  if (info == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_pointer (task, info, (GDestroyNotify) pixverse_task_info_free);
+  return _pixverse_response_task_info (data, task_id, error);
 }
 
 /**
@@ -975,7 +971,6 @@ pixverse_client_get_task_async (PixverseClient      *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonNode) body = NULL;
 
@@ -983,20 +978,17 @@ pixverse_client_get_task_async (PixverseClient      *self,
   g_return_if_fail (task_id != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, pixverse_client_get_task_async);
-  /* Cancellation is reported in our domain, by the calls below. */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_task_data (task, g_strdup (task_id), g_free);
-
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "task_id");
   json_builder_add_string_value (builder, task_id);
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
-  api_call_async (self, "/api/task/get", body, TRUE, cancellable,
-                  get_task_cb, g_steal_pointer (&task));
+  api_call_async (self, "/api/task/get", body, TRUE,
+                  parse_task_info, g_strdup (task_id), g_free,
+                  (GDestroyNotify) pixverse_task_info_free,
+                  pixverse_client_get_task_async,
+                  cancellable, callback, user_data);
 }
 
 /**
@@ -1012,31 +1004,19 @@ pixverse_client_get_task_finish (PixverseClient  *self,
                                  GAsyncResult    *result,
                                  GError         **error)
 {
-  g_return_val_if_fail (PIXVERSE_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return api_call_finish (self, result, pixverse_client_get_task_async, error);
 }
 
-static void
-get_credits_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+static gpointer
+parse_credits (JsonObject  *data,
+               gpointer     parse_data,
+               GError     **error)
 {
-  PixverseClient *self = PIXVERSE_CLIENT (object);
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(JsonObject) data = NULL;
-  g_autoptr(GError) error = NULL;
   gint64 credits = 0;
 
-  data = api_call_finish (self, result, &error);
-  if (data == NULL || !_pixverse_response_credits (data, &credits, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  g_task_return_pointer (task, g_memdup2 (&credits, sizeof credits), g_free);
+  if (!_pixverse_response_credits (data, &credits, error))
+    return NULL;
+  return g_memdup2 (&credits, sizeof credits);
 }
 
 /**
@@ -1054,20 +1034,16 @@ pixverse_client_get_credits_async (PixverseClient      *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autoptr(JsonObject) empty = json_object_new ();
   g_autoptr(JsonNode) body = json_node_init_object (json_node_alloc (), empty);
 
   g_return_if_fail (PIXVERSE_IS_CLIENT (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, pixverse_client_get_credits_async);
-  /* Cancellation is reported in our domain, by the calls below. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  api_call_async (self, "/api/task/get_credits", body, TRUE, cancellable,
-                  get_credits_cb, g_steal_pointer (&task));
+  api_call_async (self, "/api/task/get_credits", body, TRUE,
+                  parse_credits, NULL, NULL, g_free,
+                  pixverse_client_get_credits_async,
+                  cancellable, callback, user_data);
 }
 
 /**
@@ -1087,11 +1063,9 @@ pixverse_client_get_credits_finish (PixverseClient  *self,
 {
   g_autofree gint64 *value = NULL;
 
-  g_return_val_if_fail (PIXVERSE_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (credits != NULL, FALSE);
 
-  value = g_task_propagate_pointer (G_TASK (result), error);
+  value = api_call_finish (self, result, pixverse_client_get_credits_async, error);
   if (value == NULL)
     return FALSE;
 
@@ -1391,6 +1365,14 @@ upload_sent_cb (GObject      *object,
                      upload_answer_cb, g_steal_pointer (&task));
 }
 
+static gpointer
+parse_object (JsonObject  *data,
+              gpointer     parse_data,
+              GError     **error)
+{
+  return json_object_ref (data);
+}
+
 static void
 upload_target_cb (GObject      *object,
                   GAsyncResult *result,
@@ -1408,7 +1390,7 @@ upload_target_cb (GObject      *object,
   g_autofree char *url = NULL;
   g_autofree char *name = NULL;
 
-  data = api_call_finish (self, result, &error);
+  data = api_call_finish (self, result, upload_target_cb, &error);
   if (data == NULL ||
       !_pixverse_response_upload_target (data, &url, &names, &values, &upload->image_url, &error))
     {
@@ -1474,8 +1456,10 @@ upload_file_read_cb (GObject      *object,
   body = json_builder_get_root (builder);
 
   cancellable = g_task_get_cancellable (task);
-  api_call_async (self, "/api/task/pre_url", body, TRUE, cancellable,
-                  upload_target_cb, g_steal_pointer (&task));
+  api_call_async (self, "/api/task/pre_url", body, TRUE,
+                  parse_object, NULL, NULL, (GDestroyNotify) json_object_unref,
+                  upload_target_cb,
+                  cancellable, upload_target_cb, g_steal_pointer (&task));
 }
 
 /**
