@@ -34,6 +34,7 @@ typedef struct
   char        *task_id;
   gint64       created_usec;
   int          estimated_time;
+  double       duration_factor;
   guint        num_outputs;
   FakeOutcome  outcome;
   int          status;
@@ -111,6 +112,7 @@ struct _FakePixwith
   gint64        price;
   int           estimated_time;
   double        time_scale;
+  double        duration_factor;
   FakeOutcome   outcome;
 
   GBytes       *video;
@@ -510,7 +512,7 @@ task_get_status (FakePixwith *self,
     return task->status;
 
   elapsed = (double) (g_get_monotonic_time () - task->created_usec) / G_USEC_PER_SEC;
-  if (elapsed >= task->estimated_time * self->time_scale)
+  if (elapsed >= task->estimated_time * task->duration_factor * self->time_scale)
     task->status = task->outcome == FAKE_OUTCOME_FAIL ? STATUS_FAILED : STATUS_COMPLETED;
 
   return task->status;
@@ -712,6 +714,7 @@ handle_create (FakePixwith       *self,
   task->task_id = random_hex (16);
   task->created_usec = g_get_monotonic_time ();
   task->estimated_time = self->estimated_time;
+  task->duration_factor = self->duration_factor;
   task->num_outputs = num_outputs;
   task->outcome = self->outcome;
   task->status = STATUS_PROCESSING;
@@ -1774,6 +1777,7 @@ fake_pixwith_init (FakePixwith *self)
   self->price = DEFAULT_PRICE;
   self->estimated_time = DEFAULT_ESTIMATED;
   self->time_scale = 1.0;
+  self->duration_factor = 1.0;
   self->outcome = FAKE_OUTCOME_COMPLETE;
   self->video = load_video ();
 }
@@ -1873,6 +1877,33 @@ fake_pixwith_set_time_scale (FakePixwith *self,
   g_return_if_fail (time_scale >= 0.0);
 
   self->time_scale = time_scale;
+}
+
+void
+fake_pixwith_set_duration_factor (FakePixwith *self,
+                                  double       factor)
+{
+  g_return_if_fail (FAKE_IS_PIXWITH (self));
+  g_return_if_fail (factor >= 0.0);
+
+  self->duration_factor = factor;
+}
+
+gint64
+fake_pixwith_get_task_end_time (FakePixwith *self,
+                                const char  *task_id)
+{
+  Task *task;
+
+  g_return_val_if_fail (FAKE_IS_PIXWITH (self), -1);
+  g_return_val_if_fail (task_id != NULL, -1);
+
+  task = g_hash_table_lookup (self->tasks, task_id);
+  if (task == NULL)
+    return -1;
+
+  return task->created_usec +
+         (gint64) (task->estimated_time * task->duration_factor * self->time_scale * G_USEC_PER_SEC);
 }
 
 void

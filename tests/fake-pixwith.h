@@ -68,6 +68,14 @@ void         fake_pixwith_set_estimated_time  (FakePixwith  *self,
  * completes after estimated_time * time_scale seconds. */
 void         fake_pixwith_set_time_scale      (FakePixwith  *self,
                                                double        time_scale);
+/* Jobs created from now on run this many times their estimated_time
+ * (default 1.0): 5.0 makes a job that runs 5× past its estimate. */
+void         fake_pixwith_set_duration_factor (FakePixwith  *self,
+                                               double        factor);
+/* When the job ends at the service, in g_get_monotonic_time() microseconds,
+ * or -1 for an unknown task id. */
+gint64       fake_pixwith_get_task_end_time   (FakePixwith  *self,
+                                               const char   *task_id);
 /* How the jobs created from now on end (default: complete). */
 void         fake_pixwith_set_outcome         (FakePixwith  *self,
                                                FakeOutcome   outcome);

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include <json-glib/json-glib.h>
 
 #include "fake-pixwith.h"
@@ -114,6 +116,11 @@ run_cli (Fixture            *f,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  /* The test's isolated dirs live in GLib, not in the environment children get. */
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "PIXVERSE_API_URL", fake_pixwith_get_url (f->server), TRUE);
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
@@ -294,7 +301,11 @@ test_create_then_status_and_wait (Fixture       *f,
   run_cli (f, &waited, PIXVERSE_TEST_API_KEY, fast, NULL, "wait", task_id, NULL);
   g_assert_cmpint (waited.status, ==, 0);
   g_assert_nonnull (strstr (waited.out, "completed"));
-  g_assert_nonnull (strstr (waited.out, fake_pixwith_get_url (f->server)));
+  /* A job of the history is downloaded into it: its files are listed. */
+  {
+    g_autofree char *file = g_strdup_printf ("%s_1.mp4", task_id);
+    g_assert_nonnull (strstr (waited.out, file));
+  }
   g_assert_cmpuint (fake_pixwith_get_request_count (f->server, "create"), ==, 1);
 }
 
@@ -390,6 +401,108 @@ test_image_file (Fixture       *f,
   g_assert_true (g_str_has_suffix (json_array_get_string_element (urls, 0), "cat.png"));
 }
 
+
+static JsonArray *
+parse_array (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (node));
+  return json_array_ref (json_node_get_array (node));
+}
+
+/* The history is shared: what create records, history lists, resume
+ * finishes, download fetches again and rm removes. */
+static void
+test_history_commands (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_auto(Run) created = { 0 };
+  g_auto(Run) other = { 0 };
+  g_auto(Run) listed = { 0 };
+  g_auto(Run) searched = { 0 };
+  g_auto(Run) bad_status = { 0 };
+  g_auto(Run) resumed = { 0 };
+  g_auto(Run) again = { 0 };
+  g_auto(Run) waited = { 0 };
+  g_auto(Run) removed = { 0 };
+  g_auto(Run) missing = { 0 };
+  g_autoptr(JsonObject) result = NULL;
+  g_autoptr(JsonArray) jobs = NULL;
+  g_autoptr(JsonArray) found = NULL;
+  g_autoptr(JsonArray) after = NULL;
+  g_autofree char *task_id = NULL;
+  g_autofree char *video = NULL;
+  JsonObject *job;
+  JsonArray *files;
+
+  fake_pixwith_set_time_scale (f->server, 0.002);
+  run_cli (f, &created, PIXVERSE_TEST_API_KEY, fast, NULL, "create", "a lighthouse in a storm", "--json", NULL);
+  g_assert_cmpint (created.status, ==, 0);
+  result = parse_object (created.out);
+  task_id = g_strdup (json_object_get_string_member (result, "task_id"));
+  run_cli (f, &other, PIXVERSE_TEST_API_KEY, fast, NULL, "create", "a cat on a sofa", "--wait", NULL);
+  g_assert_cmpint (other.status, ==, 0);
+
+  run_cli (f, &listed, NULL, NULL, NULL, "history", "--json", NULL);
+  g_assert_cmpint (listed.status, ==, 0);
+  jobs = parse_array (listed.out);
+  g_assert_cmpuint (json_array_get_length (jobs), ==, 2);
+  /* newest first */
+  job = json_array_get_object_element (jobs, 1);
+  g_assert_cmpstr (json_object_get_string_member (job, "task_id"), ==, task_id);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (job, "request"), "prompt"),
+                   ==, "a lighthouse in a storm");
+
+  run_cli (f, &searched, NULL, NULL, NULL, "history", "--search", "lighth", "--json", NULL);
+  g_assert_cmpint (searched.status, ==, 0);
+  found = parse_array (searched.out);
+  g_assert_cmpuint (json_array_get_length (found), ==, 1);
+
+  run_cli (f, &bad_status, NULL, NULL, NULL, "history", "--status", "done", NULL);
+  g_assert_cmpint (bad_status.status, ==, 2);
+
+  /* The first job was left running: resume finishes it, videos and all. */
+  run_cli (f, &resumed, PIXVERSE_TEST_API_KEY, fast, NULL, "resume", NULL);
+  g_assert_cmpint (resumed.status, ==, 0);
+  g_assert_nonnull (strstr (resumed.out, task_id));
+  g_assert_cmpuint (fake_pixwith_get_request_count (f->server, "create"), ==, 2);
+
+  run_cli (f, &waited, PIXVERSE_TEST_API_KEY, fast, NULL, "wait", task_id, "--json", NULL);
+  g_assert_cmpint (waited.status, ==, 0);
+  g_clear_pointer (&result, json_object_unref);
+  result = parse_object (waited.out);
+  g_assert_cmpstr (json_object_get_string_member (result, "status"), ==, "completed");
+  files = json_object_get_array_member (result, "files");
+  g_assert_cmpuint (json_array_get_length (files), ==, 1);
+  video = g_strdup (json_array_get_string_element (files, 0));
+  g_assert_true (g_file_test (video, G_FILE_TEST_IS_REGULAR));
+
+  /* A lost file comes back from the service, without a second create. */
+  g_assert_cmpint (g_remove (video), ==, 0);
+  run_cli (f, &again, PIXVERSE_TEST_API_KEY, fast, NULL, "download", task_id, NULL);
+  g_assert_cmpint (again.status, ==, 0);
+  g_assert_true (g_file_test (video, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (fake_pixwith_get_request_count (f->server, "create"), ==, 2);
+
+  run_cli (f, &removed, NULL, NULL, NULL, "rm", task_id, NULL);
+  g_assert_cmpint (removed.status, ==, 0);
+  g_assert_false (g_file_test (video, G_FILE_TEST_EXISTS));
+  run_cli (f, &missing, NULL, NULL, NULL, "rm", task_id, NULL);
+  g_assert_cmpint (missing.status, ==, 3);
+  g_assert_nonnull (strstr (missing.err, "No job"));
+
+  {
+    g_auto(Run) final = { 0 };
+
+    run_cli (f, &final, NULL, NULL, NULL, "history", "--json", NULL);
+    after = parse_array (final.out);
+    g_assert_cmpuint (json_array_get_length (after), ==, 1);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -407,6 +520,7 @@ main (int   argc,
   ADD ("/cli/service-errors", test_service_errors);
   ADD ("/cli/credits", test_credits);
   ADD ("/cli/image-file", test_image_file);
+  ADD ("/cli/history-commands", test_history_commands);
 
   return g_test_run ();
 }

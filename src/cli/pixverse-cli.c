@@ -15,6 +15,8 @@
 
 #include "pixverse-client.h"
 #include "pixverse-error.h"
+#include "pixverse-history.h"
+#include "pixverse-monitor.h"
 #include "pixverse-request.h"
 #include "pixverse-schedule.h"
 #include "pixverse-secrets.h"
@@ -46,9 +48,18 @@ typedef struct
   GMainLoop        *loop;
   GCancellable     *cancellable;
   PixverseClient   *client;
+  PixverseHistory  *history;
+  PixverseMonitor  *monitor;
+  PixverseTask     *task;
   PixverseRequest  *request;
   char             *image_file;
   char             *task_id;
+  const char       *status_text;
+  char            **result_urls;
+  char             *search;
+  int               status_filter;
+  int               limit;
+  guint             resuming;
   char             *download_dir;
   int               estimated_time;
   gint64            started_at;
@@ -65,6 +76,7 @@ typedef struct
   gboolean          progress_shown;
   int               exit_code;
   void            (*then) (gpointer state);
+  void            (*then_core) (gpointer state);
 } Cli;
 
 static void
@@ -73,6 +85,9 @@ cli_clear (Cli *cli)
   g_clear_handle_id (&cli->poll_source, g_source_remove);
   g_clear_handle_id (&cli->progress_source, g_source_remove);
   g_clear_object (&cli->request);
+  g_clear_object (&cli->task);
+  g_clear_object (&cli->monitor);
+  g_clear_object (&cli->history);
   g_clear_object (&cli->client);
   g_clear_object (&cli->cancellable);
   g_clear_pointer (&cli->loop, g_main_loop_unref);
@@ -81,6 +96,8 @@ cli_clear (Cli *cli)
   g_clear_pointer (&cli->download_dir, g_free);
   g_clear_pointer (&cli->info, pixverse_task_info_free);
   g_clear_pointer (&cli->files, g_ptr_array_unref);
+  g_clear_pointer (&cli->result_urls, g_strfreev);
+  g_clear_pointer (&cli->search, g_free);
 }
 
 /* ------------------------------------------------------------------------- *
@@ -196,10 +213,50 @@ format_duration (gint64 seconds)
   return g_strdup_printf (_("%d min %02d s"), (int) (seconds / 60), (int) (seconds % 60));
 }
 
+/* What the service said of the job, when asked directly. */
+static void
+cli_take_info (Cli              *cli,
+               PixverseTaskInfo *info)
+{
+  g_clear_pointer (&cli->info, pixverse_task_info_free);
+  cli->info = info;
+  cli->status_text = status_name (info->status);
+  g_clear_pointer (&cli->result_urls, g_strfreev);
+  cli->result_urls = g_strdupv (info->result_urls);
+}
+
+/* What the history knows of the job. */
+static void
+cli_take_task (Cli          *cli,
+               PixverseTask *task)
+{
+  const char * const *urls = pixverse_task_get_result_urls (task);
+  const char * const *paths = pixverse_task_get_video_paths (task);
+
+  g_set_object (&cli->task, task);
+  g_free (cli->task_id);
+  cli->task_id = g_strdup (pixverse_task_get_task_id (task));
+  cli->estimated_time = pixverse_task_get_estimated_time (task);
+  cli->status_text = pixverse_job_status_to_string (pixverse_task_get_status (task));
+  g_clear_pointer (&cli->result_urls, g_strfreev);
+  cli->result_urls = g_strdupv ((char **) urls);
+
+  if (cli->download_dir == NULL && paths != NULL)
+    {
+      g_clear_pointer (&cli->files, g_ptr_array_unref);
+      cli->files = g_ptr_array_new_with_free_func (g_free);
+      for (guint i = 0; paths[i]; i++)
+        if (*paths[i] != '\0')
+          g_ptr_array_add (cli->files, g_strdup (paths[i]));
+    }
+}
+
 /* The final report of a job: plain lines for people, one object for scripts. */
 static void
 print_result (Cli *cli)
 {
+  const char *status = cli->status_text ? cli->status_text : "processing";
+
   if (cli->json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
@@ -207,18 +264,21 @@ print_result (Cli *cli)
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "task_id");
-      json_builder_add_string_value (builder, cli->task_id);
+      if (cli->task_id != NULL)
+        json_builder_add_string_value (builder, cli->task_id);
+      else
+        json_builder_add_null_value (builder);
       if (cli->estimated_time > 0)
         {
           json_builder_set_member_name (builder, "estimated_time");
           json_builder_add_int_value (builder, cli->estimated_time);
         }
       json_builder_set_member_name (builder, "status");
-      json_builder_add_string_value (builder, cli->info ? status_name (cli->info->status) : "processing");
+      json_builder_add_string_value (builder, status);
       json_builder_set_member_name (builder, "result_urls");
       json_builder_begin_array (builder);
-      for (guint i = 0; cli->info && cli->info->result_urls[i]; i++)
-        json_builder_add_string_value (builder, cli->info->result_urls[i]);
+      for (guint i = 0; cli->result_urls && cli->result_urls[i]; i++)
+        json_builder_add_string_value (builder, cli->result_urls[i]);
       json_builder_end_array (builder);
       if (cli->files != NULL)
         {
@@ -234,7 +294,7 @@ print_result (Cli *cli)
       return;
     }
 
-  if (cli->info == NULL)
+  if (!cli->wait && g_str_equal (status, "processing"))
     {
       g_autofree char *eta = format_duration (cli->estimated_time);
 
@@ -246,13 +306,13 @@ print_result (Cli *cli)
       return;
     }
 
-  g_print (_("Task %s: %s\n"), cli->info->task_id, status_name (cli->info->status));
+  g_print (_("Task %s: %s\n"), cli->task_id ? cli->task_id : _("(not sent)"), status);
   if (cli->files != NULL && cli->files->len > 0)
     for (guint i = 0; i < cli->files->len; i++)
       g_print ("%s\n", (const char *) g_ptr_array_index (cli->files, i));
   else
-    for (guint i = 0; cli->info->result_urls[i]; i++)
-      g_print ("%s\n", cli->info->result_urls[i]);
+    for (guint i = 0; cli->result_urls && cli->result_urls[i]; i++)
+      g_print ("%s\n", cli->result_urls[i]);
 }
 
 static void
@@ -260,11 +320,24 @@ cli_done (Cli *cli)
 {
   clear_progress (cli);
   print_result (cli);
-  if (cli->wait && cli->info != NULL && cli->info->status == PIXVERSE_TASK_STATUS_FAILED)
+  if (cli->wait && g_strcmp0 (cli->status_text, "failed") == 0)
     {
       if (!cli->json)
         g_printerr (_("pixverse: the service reports that task %s failed\n"), cli->task_id);
       cli->exit_code = EXIT_TASK_FAILED;
+    }
+  else if (cli->wait && g_strcmp0 (cli->status_text, "submitting") == 0)
+    {
+      g_printerr (_("pixverse: this job may or may not have reached the service; "
+                    "it is never sent again by itself\n"));
+      cli->exit_code = EXIT_SERVICE;
+    }
+  else if (cli->wait && g_strcmp0 (cli->status_text, "unknown") == 0)
+    {
+      g_printerr (_("pixverse: task %s is still processing after an hour; "
+                    "run “pixverse wait %s” again later\n"),
+                  cli->task_id, cli->task_id);
+      cli->exit_code = EXIT_STILL_RUNNING;
     }
   g_main_loop_quit (cli->loop);
 }
@@ -350,8 +423,9 @@ download_next (Cli *cli)
                                   cli->cancellable, download_cb, cli);
 }
 
-static void
-start_downloads (Cli *cli)
+/* Makes --download DIR (blocking, but before any transfer starts). */
+static gboolean
+make_download_dir (Cli *cli)
 {
   g_autoptr(GFile) dir = g_file_new_for_commandline_arg (cli->download_dir);
   g_autoptr(GError) error = NULL;
@@ -363,11 +437,19 @@ start_downloads (Cli *cli)
                                               _("Could not make the folder “%s”: %s"),
                                               cli->download_dir, error->message);
       cli_fail (cli, mapped);
-      return;
+      return FALSE;
     }
 
   g_free (cli->download_dir);
   cli->download_dir = g_file_get_path (dir);
+  return TRUE;
+}
+
+static void
+start_downloads (Cli *cli)
+{
+  if (!make_download_dir (cli))
+    return;
   cli->files = g_ptr_array_new_with_free_func (g_free);
   cli->next_download = 0;
   download_next (cli);
@@ -467,8 +549,7 @@ get_task_cb (GObject      *object,
     }
 
   cli->failures = 0;
-  g_clear_pointer (&cli->info, pixverse_task_info_free);
-  cli->info = g_steal_pointer (&info);
+  cli_take_info (cli, g_steal_pointer (&info));
 
   if (!cli->wait)
     {
@@ -578,11 +659,33 @@ with_client (Cli    *cli,
   return TRUE;
 }
 
+static void
+history_drained_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(PixverseTask) task = NULL;
+
+  task = pixverse_history_find_finish (PIXVERSE_HISTORY (object), result, NULL);
+  g_main_loop_quit (cli->loop);
+}
+
 static int
 run_loop (Cli *cli)
 {
   g_main_loop_run (cli->loop);
   clear_progress (cli);
+
+  /* The history has one worker taking requests in order: once a last look-up
+   * is answered, every save the monitor queued before it is on disk. */
+  if (cli->history != NULL)
+    {
+      g_clear_object (&cli->monitor);
+      pixverse_history_find_async (cli->history, "", NULL, history_drained_cb, cli);
+      g_main_loop_run (cli->loop);
+    }
+
   return cli->exit_code;
 }
 
@@ -603,6 +706,219 @@ on_interrupt (gpointer user_data)
   cli->exit_code = EXIT_CANCELLED;
   g_main_loop_quit (cli->loop);
   return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------------- *
+ * The history and the monitor: jobs made here are recorded, so the window
+ * (or `pixverse resume`) finishes them if this command is stopped.
+ * ------------------------------------------------------------------------- */
+
+static void
+history_opened_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+  const char *recovered;
+
+  cli->history = pixverse_history_open_finish (result, &error);
+  if (cli->history == NULL)
+    {
+      cli_fail (cli, error);
+      return;
+    }
+
+  recovered = pixverse_history_get_recovered_path (cli->history);
+  if (recovered != NULL)
+    g_printerr (_("pixverse: the history was damaged; it was moved aside to %s and a new one was started\n"),
+                recovered);
+
+  if (cli->client != NULL)
+    cli->monitor = pixverse_monitor_new (cli->client, cli->history);
+  cli->then_core (cli);
+}
+
+static void
+open_history (gpointer state)
+{
+  Cli *cli = state;
+
+  pixverse_history_open_async (NULL, cli->cancellable, history_opened_cb, cli);
+}
+
+/* The history only: for commands that need no network. */
+static void
+with_history (Cli    *cli,
+              void  (*then) (gpointer state))
+{
+  cli->then_core = then;
+  open_history (cli);
+}
+
+static gboolean with_client (Cli   *cli,
+                             void (*then) (gpointer state));
+
+/* Client (with its key), history and monitor, then @then. */
+static gboolean
+with_core (Cli    *cli,
+           void  (*then) (gpointer state))
+{
+  cli->then_core = then;
+  return with_client (cli, open_history);
+}
+
+/* Copies the job's videos into --download DIR as NAME.part, then NAME. */
+static void copy_next (Cli *cli);
+
+static void
+copy_moved_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_move_finish (G_FILE (object), result, &error))
+    {
+      g_autoptr(GError) mapped = g_error_new (PIXVERSE_ERROR, PIXVERSE_ERROR_INVALID_REQUEST,
+                                              _("Could not save the video in “%s”: %s"),
+                                              cli->download_dir, error->message);
+      cli_fail (cli, mapped);
+      return;
+    }
+
+  cli->next_download++;
+  copy_next (cli);
+}
+
+static void
+copy_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+  const char *path = g_ptr_array_index (cli->files, cli->next_download);
+  g_autofree char *part_path = g_strconcat (path, ".part", NULL);
+  g_autoptr(GFile) part = g_file_new_for_path (part_path);
+  g_autoptr(GFile) destination = g_file_new_for_path (path);
+
+  if (!g_file_copy_finish (G_FILE (object), result, &error))
+    {
+      g_autoptr(GError) mapped = g_error_new (PIXVERSE_ERROR, PIXVERSE_ERROR_INVALID_REQUEST,
+                                              _("Could not save the video in “%s”: %s"),
+                                              cli->download_dir, error->message);
+      cli_fail (cli, mapped);
+      return;
+    }
+
+  g_file_move_async (part, destination, G_FILE_COPY_OVERWRITE, G_PRIORITY_DEFAULT,
+                     cli->cancellable, NULL, NULL, copy_moved_cb, cli);
+}
+
+static void
+copy_next (Cli *cli)
+{
+  const char * const *paths = pixverse_task_get_video_paths (cli->task);
+  g_autoptr(GFile) source = NULL;
+  g_autoptr(GFile) part = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *part_path = NULL;
+
+  if (paths == NULL || paths[cli->next_download] == NULL)
+    {
+      cli_done (cli);
+      return;
+    }
+
+  source = g_file_new_for_path (paths[cli->next_download]);
+  name = g_file_get_basename (source);
+  path = g_build_filename (cli->download_dir, name, NULL);
+  part_path = g_strconcat (path, ".part", NULL);
+  part = g_file_new_for_path (part_path);
+  g_ptr_array_add (cli->files, g_steal_pointer (&path));
+
+  g_file_copy_async (source, part, G_FILE_COPY_OVERWRITE, G_PRIORITY_DEFAULT,
+                     cli->cancellable, NULL, NULL, copy_done_cb, cli);
+}
+
+static gboolean make_download_dir (Cli *cli);
+
+/* The monitor is idle: the job is as done as it gets. */
+static void
+task_settled (Cli *cli)
+{
+  PixverseTask *task = cli->task;
+  PixverseDownloadState state = pixverse_task_get_download_state (task);
+
+  g_clear_handle_id (&cli->progress_source, g_source_remove);
+  cli_take_task (cli, task);
+
+  if (pixverse_task_get_status (task) == PIXVERSE_JOB_COMPLETED &&
+      state != PIXVERSE_DOWNLOAD_DONE)
+    {
+      g_autoptr(GError) error = NULL;
+
+      error = g_error_new (PIXVERSE_ERROR, state == PIXVERSE_DOWNLOAD_EXPIRED ? PIXVERSE_ERROR_HTTP
+                                                                            : PIXVERSE_ERROR_NETWORK,
+                           state == PIXVERSE_DOWNLOAD_EXPIRED
+                             ? _("Task %s is completed, but its video links have expired")
+                             : _("Task %s is completed, but its videos could not be downloaded; "
+                                 "try “pixverse download %s”"),
+                           cli->task_id, cli->task_id);
+      cli_fail (cli, error);
+      return;
+    }
+
+  if (pixverse_task_get_status (task) == PIXVERSE_JOB_COMPLETED && cli->download_dir != NULL)
+    {
+      if (!make_download_dir (cli))
+        return;
+      cli->files = g_ptr_array_new_with_free_func (g_free);
+      cli->next_download = 0;
+      copy_next (cli);
+      return;
+    }
+
+  cli_done (cli);
+}
+
+static void
+monitor_active_cb (PixverseMonitor *monitor,
+                   GParamSpec      *pspec,
+                   Cli             *cli)
+{
+  if (pixverse_monitor_get_n_active (monitor) == 0)
+    {
+      g_signal_handlers_disconnect_by_func (monitor, monitor_active_cb, cli);
+      task_settled (cli);
+    }
+}
+
+static gboolean progress_tick_cb (gpointer user_data);
+
+/* Waits until the monitor has nothing left to do for the job. */
+static void
+wait_for_task (Cli *cli)
+{
+  gint64 age = g_get_real_time () / G_USEC_PER_SEC - pixverse_task_get_created_at (cli->task);
+
+  cli_take_task (cli, cli->task);
+  cli->started_at = g_get_monotonic_time () - MAX (age, 0) * G_USEC_PER_SEC;
+  if (cli->tty && pixverse_task_get_status (cli->task) == PIXVERSE_JOB_PROCESSING)
+    {
+      progress_tick_cb (cli);
+      cli->progress_source = g_timeout_add_seconds (1, progress_tick_cb, cli);
+    }
+
+  if (pixverse_monitor_get_n_active (cli->monitor) == 0)
+    {
+      task_settled (cli);
+      return;
+    }
+  g_signal_connect (cli->monitor, "notify::n-active", G_CALLBACK (monitor_active_cb), cli);
 }
 
 /* ------------------------------------------------------------------------- *
@@ -637,21 +953,23 @@ parse_options (GOptionContext  *context,
 }
 
 static void
-create_cb (GObject      *object,
+submit_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
   Cli *cli = user_data;
+  g_autoptr(PixverseTask) task = NULL;
   g_autoptr(GError) error = NULL;
 
-  cli->task_id = pixverse_client_create_task_finish (PIXVERSE_CLIENT (object), result,
-                                                     &cli->estimated_time, &error);
-  if (cli->task_id == NULL)
+  clear_progress (cli);
+  task = pixverse_monitor_submit_finish (PIXVERSE_MONITOR (object), result, &error);
+  if (task == NULL)
     {
       cli_fail (cli, error);
       return;
     }
 
+  cli_take_task (cli, task);
   if (!cli->wait)
     {
       cli_done (cli);
@@ -660,65 +978,23 @@ create_cb (GObject      *object,
 
   if (!cli->json && cli->tty)
     g_printerr (_("Task %s created.\n"), cli->task_id);
-  start_waiting (cli);
+  wait_for_task (cli);
 }
 
 static void
-create_send (Cli *cli)
-{
-  clear_progress (cli);
-  pixverse_client_create_task_async (cli->client, cli->request, cli->cancellable, create_cb, cli);
-}
-
-static void
-upload_progress_cb (goffset  current,
-                    goffset  total,
-                    gpointer user_data)
-{
-  Cli *cli = user_data;
-  g_autofree char *line = NULL;
-
-  line = g_strdup_printf (_("Uploading the image: %d%%"),
-                          total > 0 ? (int) (current * 100 / total) : 0);
-  show_progress (cli, line);
-}
-
-static void
-upload_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Cli *cli = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *url = NULL;
-
-  url = pixverse_client_upload_image_finish (PIXVERSE_CLIENT (object), result, &error);
-  if (url == NULL)
-    {
-      cli_fail (cli, error);
-      return;
-    }
-
-  pixverse_request_set_image_url (cli->request, url);
-  create_send (cli);
-}
-
-static void
-create_with_key (gpointer state)
+create_with_core (gpointer state)
 {
   Cli *cli = state;
-  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFile) image = NULL;
 
-  if (cli->image_file == NULL)
+  if (cli->image_file != NULL)
     {
-      create_send (cli);
-      return;
+      image = g_file_new_for_commandline_arg (cli->image_file);
+      show_progress (cli, _("Uploading the image…"));
     }
 
-  file = g_file_new_for_commandline_arg (cli->image_file);
-  pixverse_client_upload_image_async (cli->client, file,
-                                      upload_progress_cb, cli, NULL,
-                                      cli->cancellable, upload_cb, cli);
+  pixverse_monitor_submit_async (cli->monitor, cli->request, image, cli->cancellable,
+                                 submit_cb, cli);
 }
 
 /* An address (anything with a scheme) is checked as an image URL; anything
@@ -796,15 +1072,74 @@ command_create (Cli   *cli,
         }
     }
 
-  if (!with_client (cli, create_with_key))
+  /* A bad image file is refused before anything is opened or sent. */
+  if (cli->image_file != NULL)
+    {
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (cli->image_file);
+
+      if (!pixverse_check_image_file (file, NULL, &error))
+        {
+          cli_fail (cli, error);
+          return cli->exit_code;
+        }
+    }
+
+  if (!with_core (cli, create_with_core))
     return cli->exit_code;
   return run_loop (cli);
 }
 
 static void
+wait_found_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(PixverseTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  task = pixverse_history_find_finish (PIXVERSE_HISTORY (object), result, &error);
+  if (error != NULL)
+    {
+      cli_fail (cli, error);
+      return;
+    }
+
+  /* A job made elsewhere (not in our history): ask the service directly. */
+  if (task == NULL)
+    {
+      start_waiting (cli);
+      return;
+    }
+
+  g_set_object (&cli->task, task);
+  switch (pixverse_task_get_status (task))
+    {
+    case PIXVERSE_JOB_PROCESSING:
+    case PIXVERSE_JOB_UNKNOWN:
+      pixverse_monitor_check_again (cli->monitor, task);
+      break;
+
+    case PIXVERSE_JOB_COMPLETED:
+      if (pixverse_task_get_download_state (task) != PIXVERSE_DOWNLOAD_DONE)
+        pixverse_monitor_download_again (cli->monitor, task);
+      break;
+
+    case PIXVERSE_JOB_SUBMITTING:
+    case PIXVERSE_JOB_FAILED:
+    default:
+      break;
+    }
+
+  wait_for_task (cli);
+}
+
+static void
 wait_with_key (gpointer state)
 {
-  start_waiting (state);
+  Cli *cli = state;
+
+  pixverse_history_find_async (cli->history, cli->task_id, cli->cancellable, wait_found_cb, cli);
 }
 
 static void
@@ -836,7 +1171,7 @@ command_wait (Cli   *cli,
 
   cli->task_id = g_strdup (argv[1]);
   cli->wait = wait;
-  if (!with_client (cli, wait ? wait_with_key : status_with_key))
+  if (wait ? !with_core (cli, wait_with_key) : !with_client (cli, status_with_key))
     return cli->exit_code;
   return run_loop (cli);
 }
@@ -890,6 +1225,414 @@ command_credits (Cli   *cli,
 
   if (!with_client (cli, credits_with_key))
     return cli->exit_code;
+  return run_loop (cli);
+}
+
+/* --- pixverse history ---------------------------------------------------- */
+
+static void
+add_task_json (JsonBuilder  *builder,
+               PixverseTask *task)
+{
+  PixverseRequest *request = pixverse_task_get_request (task);
+  const char * const *lists[] = {
+    pixverse_task_get_result_urls (task),
+    pixverse_task_get_video_paths (task),
+    pixverse_task_get_poster_paths (task),
+  };
+  const char *list_names[] = { "result_urls", "files", "posters" };
+  g_autofree char *request_json = pixverse_request_to_string (request, NULL);
+  const char *message = pixverse_task_get_message (task);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "task_id");
+  if (pixverse_task_get_task_id (task) != NULL)
+    json_builder_add_string_value (builder, pixverse_task_get_task_id (task));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, pixverse_job_status_to_string (pixverse_task_get_status (task)));
+  json_builder_set_member_name (builder, "created_at");
+  json_builder_add_int_value (builder, pixverse_task_get_created_at (task));
+  json_builder_set_member_name (builder, "estimated_time");
+  json_builder_add_int_value (builder, pixverse_task_get_estimated_time (task));
+  json_builder_set_member_name (builder, "message");
+  if (message != NULL)
+    json_builder_add_string_value (builder, message);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "request");
+  if (request_json != NULL)
+    json_builder_add_value (builder, json_from_string (request_json, NULL));
+  else
+    json_builder_add_null_value (builder);
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    {
+      json_builder_set_member_name (builder, list_names[l]);
+      json_builder_begin_array (builder);
+      for (guint i = 0; lists[l] != NULL && lists[l][i] != NULL; i++)
+        if (*lists[l][i] != '\0')
+          json_builder_add_string_value (builder, lists[l][i]);
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
+}
+
+static void
+print_task_line (PixverseTask *task)
+{
+  PixverseRequest *request = pixverse_task_get_request (task);
+  g_autoptr(GDateTime) created = g_date_time_new_from_unix_local (pixverse_task_get_created_at (task));
+  g_autofree char *when = created ? g_date_time_format (created, "%Y-%m-%d %H:%M") : g_strdup ("?");
+  g_autofree char *prompt = g_strdup (pixverse_request_get_prompt (request));
+  const char *task_id = pixverse_task_get_task_id (task);
+
+  /* One line per job: newlines in a prompt would break that. */
+  g_strdelimit (prompt, "\r\n\t", ' ');
+  if (g_utf8_strlen (prompt, -1) > 60)
+    {
+      g_autofree char *cut = g_utf8_substring (prompt, 0, 59);
+      g_free (prompt);
+      prompt = g_strconcat (cut, "…", NULL);
+    }
+
+  g_print ("%-32s  %-10s  %s  %-5s %-4s %d s ×%d  %s\n",
+           task_id ? task_id : _("(not sent)"),
+           pixverse_job_status_to_string (pixverse_task_get_status (task)),
+           when,
+           pixverse_request_get_resolution (request),
+           pixverse_request_get_aspect_ratio (request),
+           pixverse_request_get_duration (request),
+           pixverse_request_get_num_outputs (request),
+           prompt);
+}
+
+static void
+listed_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autoptr(GError) error = NULL;
+
+  tasks = pixverse_history_list_finish (PIXVERSE_HISTORY (object), result, &error);
+  if (tasks == NULL)
+    {
+      cli_fail (cli, error);
+      return;
+    }
+
+  if (cli->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+      g_autoptr(JsonNode) node = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < tasks->len; i++)
+        add_task_json (builder, g_ptr_array_index (tasks, i));
+      json_builder_end_array (builder);
+      node = json_builder_get_root (builder);
+      print_json (node);
+    }
+  else if (tasks->len == 0)
+    g_printerr (_("No jobs.\n"));
+  else
+    for (guint i = 0; i < tasks->len; i++)
+      print_task_line (g_ptr_array_index (tasks, i));
+
+  g_main_loop_quit (cli->loop);
+}
+
+static void
+history_with_core (gpointer state)
+{
+  Cli *cli = state;
+
+  pixverse_history_list_async (cli->history, cli->search, cli->status_filter,
+                               (guint) MAX (cli->limit, 0), cli->cancellable, listed_cb, cli);
+}
+
+static int
+command_history (Cli   *cli,
+                 int    argc,
+                 char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autofree char *status = NULL;
+  GOptionEntry entries[] = {
+    { "search", 's', 0, G_OPTION_ARG_STRING, &cli->search, N_("Only jobs whose prompt has these words"), N_("TEXT") },
+    { "status", 0, 0, G_OPTION_ARG_STRING, &status, N_("Only jobs in this state: submitting, processing, completed, failed, unknown"), N_("S") },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &cli->limit, N_("At most N jobs, newest first"), "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, N_("Print the jobs as JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("— list the jobs in the history, newest first"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, 0, 0))
+    return EXIT_USAGE;
+
+  cli->status_filter = -1;
+  if (status != NULL)
+    {
+      PixverseJobStatus value;
+
+      if (!pixverse_job_status_from_string (status, &value))
+        {
+          g_printerr (_("pixverse: unknown status “%s”: use submitting, processing, completed, failed or unknown\n"),
+                      status);
+          return EXIT_USAGE;
+        }
+      cli->status_filter = (int) value;
+    }
+
+  with_history (cli, history_with_core);
+  return run_loop (cli);
+}
+
+/* --- pixverse resume ----------------------------------------------------- */
+
+static void
+resume_finished_cb (PixverseMonitor *monitor,
+                    PixverseTask    *task,
+                    Cli             *cli)
+{
+  PixverseJobStatus status = pixverse_task_get_status (task);
+
+  clear_progress (cli);
+  if (!cli->json)
+    g_print (_("Task %s: %s\n"), pixverse_task_get_task_id (task),
+             pixverse_job_status_to_string (status));
+  if (status == PIXVERSE_JOB_FAILED)
+    cli->exit_code = EXIT_TASK_FAILED;
+  else if (status == PIXVERSE_JOB_UNKNOWN && cli->exit_code == EXIT_OK)
+    cli->exit_code = EXIT_STILL_RUNNING;
+}
+
+static void
+resume_idle_cb (PixverseMonitor *monitor,
+                GParamSpec      *pspec,
+                Cli             *cli)
+{
+  guint active = pixverse_monitor_get_n_active (monitor);
+
+  if (active > 0)
+    {
+      g_autofree char *line = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "%u job still running…",
+                                                            "%u jobs still running…", active),
+                                               active);
+      show_progress (cli, line);
+      return;
+    }
+
+  clear_progress (cli);
+  g_main_loop_quit (cli->loop);
+}
+
+static void
+unfinished_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autoptr(GError) error = NULL;
+
+  tasks = pixverse_history_list_unfinished_finish (PIXVERSE_HISTORY (object), result, &error);
+  if (tasks == NULL)
+    {
+      cli_fail (cli, error);
+      return;
+    }
+
+  if (tasks->len == 0)
+    {
+      if (!cli->json)
+        g_print (_("Nothing to resume: every job is finished.\n"));
+      g_main_loop_quit (cli->loop);
+      return;
+    }
+
+  if (!cli->json)
+    g_print (g_dngettext (GETTEXT_PACKAGE, "Resuming %u job.\n", "Resuming %u jobs.\n", tasks->len),
+             tasks->len);
+  g_signal_connect (cli->monitor, "task-finished", G_CALLBACK (resume_finished_cb), cli);
+  g_signal_connect (cli->monitor, "notify::n-active", G_CALLBACK (resume_idle_cb), cli);
+  pixverse_monitor_resume (cli->monitor);
+}
+
+static void
+resume_with_core (gpointer state)
+{
+  Cli *cli = state;
+
+  pixverse_history_list_unfinished_async (cli->history, cli->cancellable, unfinished_cb, cli);
+}
+
+static int
+command_resume (Cli   *cli,
+                int    argc,
+                char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+
+  context = g_option_context_new (_("— finish every unfinished job of the history"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, 0, 0))
+    return EXIT_USAGE;
+
+  if (!with_core (cli, resume_with_core))
+    return cli->exit_code;
+  return run_loop (cli);
+}
+
+/* --- pixverse download / rm ------------------------------------------------ */
+
+static gboolean
+require_task (Cli          *cli,
+              PixverseTask *task)
+{
+  if (task == NULL)
+    {
+      g_autoptr(GError) error = g_error_new (PIXVERSE_ERROR, PIXVERSE_ERROR_INVALID_REQUEST,
+                                             _("No job %s in the history"), cli->task_id);
+      cli_fail (cli, error);
+      return FALSE;
+    }
+  g_set_object (&cli->task, task);
+  return TRUE;
+}
+
+static void
+download_found_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(PixverseTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  task = pixverse_history_find_finish (PIXVERSE_HISTORY (object), result, &error);
+  if (error != NULL)
+    {
+      cli_fail (cli, error);
+      return;
+    }
+  if (!require_task (cli, task))
+    return;
+
+  if (pixverse_task_get_status (task) != PIXVERSE_JOB_COMPLETED)
+    {
+      g_autoptr(GError) not_done = g_error_new (PIXVERSE_ERROR, PIXVERSE_ERROR_INVALID_REQUEST,
+                                                _("Task %s is %s: there is nothing to download yet"),
+                                                cli->task_id,
+                                                pixverse_job_status_to_string (pixverse_task_get_status (task)));
+      cli_fail (cli, not_done);
+      return;
+    }
+
+  pixverse_monitor_download_again (cli->monitor, task);
+  wait_for_task (cli);
+}
+
+static void
+download_with_core (gpointer state)
+{
+  Cli *cli = state;
+
+  pixverse_history_find_async (cli->history, cli->task_id, cli->cancellable, download_found_cb, cli);
+}
+
+static int
+command_download (Cli   *cli,
+                  int    argc,
+                  char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  GOptionEntry entries[] = {
+    { "to", 'o', 0, G_OPTION_ARG_FILENAME, &cli->download_dir, N_("Also copy the videos into DIR"), N_("DIR") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, N_("Print the result as JSON"), NULL },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("TASK_ID — fetch a completed job's videos again"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, 1, 1))
+    return EXIT_USAGE;
+
+  cli->task_id = g_strdup (argv[1]);
+  cli->wait = TRUE;
+  if (!with_core (cli, download_with_core))
+    return cli->exit_code;
+  return run_loop (cli);
+}
+
+static void
+deleted_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!pixverse_history_delete_finish (PIXVERSE_HISTORY (object), result, &error))
+    {
+      cli_fail (cli, error);
+      return;
+    }
+
+  if (!cli->json)
+    g_print (_("Removed task %s and its files.\n"), cli->task_id);
+  g_main_loop_quit (cli->loop);
+}
+
+static void
+rm_found_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(PixverseTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  task = pixverse_history_find_finish (PIXVERSE_HISTORY (object), result, &error);
+  if (error != NULL)
+    {
+      cli_fail (cli, error);
+      return;
+    }
+  if (!require_task (cli, task))
+    return;
+
+  pixverse_history_delete_async (cli->history, task, cli->cancellable, deleted_cb, cli);
+}
+
+static void
+rm_with_history (gpointer state)
+{
+  Cli *cli = state;
+
+  pixverse_history_find_async (cli->history, cli->task_id, cli->cancellable, rm_found_cb, cli);
+}
+
+static int
+command_rm (Cli   *cli,
+            int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+
+  context = g_option_context_new (_("TASK_ID — remove a job and its files from the history"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!parse_options (context, &argc, &argv, 1, 1))
+    return EXIT_USAGE;
+
+  cli->task_id = g_strdup (argv[1]);
+  with_history (cli, rm_with_history);
   return run_loop (cli);
 }
 
@@ -991,6 +1734,10 @@ print_usage (FILE *out)
              "  wait TASK_ID    Wait for a job to finish (--download DIR)\n"
              "  credits         Show the credits left\n"
              "  login           Store the API key in the keyring\n"
+             "  history         List the jobs of the history (--search, --status, --json)\n"
+             "  resume          Finish every unfinished job of the history\n"
+             "  download ID     Fetch a completed job's videos again\n"
+             "  rm ID           Remove a job and its files from the history\n"
              "\n"
              "“pixverse COMMAND --help” tells more of each.\n"
              "PIXVERSE_API_KEY and PIXVERSE_API_URL override the keyring and the service address.\n"));
@@ -1044,6 +1791,14 @@ main (int   argc,
     status = command_credits (&cli, argc - 1, argv + 1);
   else if (g_str_equal (command, "login"))
     status = command_login (&cli, argc - 1, argv + 1);
+  else if (g_str_equal (command, "history"))
+    status = command_history (&cli, argc - 1, argv + 1);
+  else if (g_str_equal (command, "resume"))
+    status = command_resume (&cli, argc - 1, argv + 1);
+  else if (g_str_equal (command, "download"))
+    status = command_download (&cli, argc - 1, argv + 1);
+  else if (g_str_equal (command, "rm"))
+    status = command_rm (&cli, argc - 1, argv + 1);
   else
     {
       g_printerr (_("pixverse: unknown command “%s”\n"), command);

@@ -40,6 +40,23 @@ void             pixverse_history_set_filter       (PixverseHistory      *self,
                                                     const char           *search,
                                                     int                   status);
 
+/* The live task of row @id if some model user holds it, else NULL (no I/O). */
+PixverseTask    *pixverse_history_lookup           (PixverseHistory      *self,
+                                                    gint64                id);
+
+/* Fully loaded tasks, newest first, matching @search/@status (-1: all), at
+ * most @limit (0: no limit); for the command line, which lists at once. */
+void             pixverse_history_list_async       (PixverseHistory      *self,
+                                                    const char           *search,
+                                                    int                   status,
+                                                    guint                 limit,
+                                                    GCancellable         *cancellable,
+                                                    GAsyncReadyCallback   callback,
+                                                    gpointer              user_data);
+GPtrArray       *pixverse_history_list_finish      (PixverseHistory      *self,
+                                                    GAsyncResult         *result,
+                                                    GError              **error);
+
 /* Writes a new job (status submitting, created now) before anything is sent. */
 void             pixverse_history_add_async        (PixverseHistory      *self,
                                                     PixverseRequest      *request,

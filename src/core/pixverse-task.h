@@ -37,6 +37,10 @@ gboolean    pixverse_job_status_from_string (const char        *text,
                                              PixverseJobStatus *status);
 gboolean    pixverse_job_status_is_finished (PixverseJobStatus  status);
 
+const char *pixverse_download_state_to_string   (PixverseDownloadState  state);
+gboolean    pixverse_download_state_from_string (const char            *text,
+                                                 PixverseDownloadState *state);
+
 #define PIXVERSE_TYPE_TASK (pixverse_task_get_type ())
 G_DECLARE_FINAL_TYPE (PixverseTask, pixverse_task, PIXVERSE, TASK, GObject)
 
