@@ -925,14 +925,22 @@ wait_for_task (Cli *cli)
  * Commands
  * ------------------------------------------------------------------------- */
 
+/* Parses one command's options and positional arguments; prints help
+ * and returns FALSE on a usage error. */
 static gboolean
-parse_options (GOptionContext  *context,
-               int             *argc,
-               char          ***argv,
-               int              min_args,
-               int              max_args)
+parse_options (const char          *summary,
+               const GOptionEntry  *entries,
+               int                 *argc,
+               char              ***argv,
+               int                  min_args,
+               int                  max_args)
 {
+  g_autoptr(GOptionContext) context = g_option_context_new (summary);
   g_autoptr(GError) error = NULL;
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
@@ -1010,7 +1018,6 @@ command_create (Cli   *cli,
                 int    argc,
                 char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *image = NULL;
   g_autofree char *resolution = NULL;
@@ -1035,10 +1042,8 @@ command_create (Cli   *cli,
     { NULL }
   };
 
-  context = g_option_context_new (_("PROMPT — create a Pixverse V5 video"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, 1, 1))
+  if (!parse_options (_("PROMPT — create a Pixverse V5 video"),
+                      entries, &argc, &argv, 1, 1))
     return EXIT_USAGE;
 
   cli->request = pixverse_request_new ();
@@ -1154,19 +1159,16 @@ command_wait (Cli   *cli,
               char **argv,
               gboolean wait)
 {
-  g_autoptr(GOptionContext) context = NULL;
   GOptionEntry wait_entries[] = {
     { "download", 'o', 0, G_OPTION_ARG_FILENAME, &cli->download_dir, N_("Download the videos into DIR"), N_("DIR") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, N_("Print the result as JSON"), NULL },
     { NULL }
   };
 
-  context = g_option_context_new (wait ? _("TASK_ID — wait for a job, then show or download its videos")
-                                       : _("TASK_ID — show where a job is"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   /* status takes --json only */
-  g_option_context_add_main_entries (context, wait ? wait_entries : wait_entries + 1, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, 1, 1))
+  if (!parse_options (wait ? _("TASK_ID — wait for a job, then show or download its videos")
+                           : _("TASK_ID — show where a job is"),
+                      wait ? wait_entries : wait_entries + 1, &argc, &argv, 1, 1))
     return EXIT_USAGE;
 
   cli->task_id = g_strdup (argv[1]);
@@ -1211,16 +1213,13 @@ command_credits (Cli   *cli,
                  int    argc,
                  char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, N_("Print the result as JSON"), NULL },
     { NULL }
   };
 
-  context = g_option_context_new (_("— show the credits left on the account"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, 0, 0))
+  if (!parse_options (_("— show the credits left on the account"),
+                      entries, &argc, &argv, 0, 0))
     return EXIT_USAGE;
 
   if (!with_client (cli, credits_with_key))
@@ -1358,7 +1357,6 @@ command_history (Cli   *cli,
                  int    argc,
                  char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autofree char *status = NULL;
   GOptionEntry entries[] = {
     { "search", 's', 0, G_OPTION_ARG_STRING, &cli->search, N_("Only jobs whose prompt has these words"), N_("TEXT") },
@@ -1368,10 +1366,8 @@ command_history (Cli   *cli,
     { NULL }
   };
 
-  context = g_option_context_new (_("— list the jobs in the history, newest first"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, 0, 0))
+  if (!parse_options (_("— list the jobs in the history, newest first"),
+                      entries, &argc, &argv, 0, 0))
     return EXIT_USAGE;
 
   cli->status_filter = -1;
@@ -1477,11 +1473,8 @@ command_resume (Cli   *cli,
                 int    argc,
                 char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-
-  context = g_option_context_new (_("— finish every unfinished job of the history"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, 0, 0))
+  if (!parse_options (_("— finish every unfinished job of the history"),
+                      NULL, &argc, &argv, 0, 0))
     return EXIT_USAGE;
 
   if (!with_core (cli, resume_with_core))
@@ -1551,17 +1544,14 @@ command_download (Cli   *cli,
                   int    argc,
                   char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   GOptionEntry entries[] = {
     { "to", 'o', 0, G_OPTION_ARG_FILENAME, &cli->download_dir, N_("Also copy the videos into DIR"), N_("DIR") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->json, N_("Print the result as JSON"), NULL },
     { NULL }
   };
 
-  context = g_option_context_new (_("TASK_ID — fetch a completed job's videos again"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, 1, 1))
+  if (!parse_options (_("TASK_ID — fetch a completed job's videos again"),
+                      entries, &argc, &argv, 1, 1))
     return EXIT_USAGE;
 
   cli->task_id = g_strdup (argv[1]);
@@ -1624,11 +1614,8 @@ command_rm (Cli   *cli,
             int    argc,
             char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-
-  context = g_option_context_new (_("TASK_ID — remove a job and its files from the history"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, 1, 1))
+  if (!parse_options (_("TASK_ID — remove a job and its files from the history"),
+                      NULL, &argc, &argv, 1, 1))
     return EXIT_USAGE;
 
   cli->task_id = g_strdup (argv[1]);
@@ -1701,12 +1688,10 @@ command_login (Cli   *cli,
                int    argc,
                char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autofree char *key = NULL;
 
-  context = g_option_context_new (_("— store the API key (read from standard input) in the keyring"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!parse_options (context, &argc, &argv, 0, 0))
+  if (!parse_options (_("— store the API key (read from standard input) in the keyring"),
+                      NULL, &argc, &argv, 0, 0))
     return EXIT_USAGE;
 
   key = read_secret_line ();
