@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "pixverse-hide-model.h"
+#include "pixverse-window.h"
+
+G_BEGIN_DECLS
+
+struct _PixverseWindow
+{
+  AdwApplicationWindow    parent_instance;
+
+  PixverseApplication    *application;   /* not owned: the window's app */
+  GSettings              *settings;
+  GCancellable           *cancellable;
+  PixverseHistory        *history;
+  PixverseMonitor        *monitor;
+  PixverseHideModel      *jobs;
+  GtkSingleSelection     *selection;
+  PixverseTask           *shown_task;    /* on the job page, or NULL */
+  GHashTable             *pending_deletes; /* row id → PixverseTask */
+  gboolean                selecting;     /* selection changed by us, not the person */
+
+  /* Template widgets */
+  AdwToastOverlay        *toast_overlay;
+  AdwNavigationSplitView *split_view;
+  AdwNavigationPage      *content_page;
+  GtkButton              *new_job_button;
+  GtkSearchBar           *search_bar;
+  GtkSearchEntry         *search_entry;
+  AdwToggleGroup         *status_group;
+  GtkStack               *sidebar_stack;
+  GtkListView            *list_view;
+  AdwStatusPage          *history_error_page;
+  GtkLabel               *credits_label;
+  AdwBanner              *banner;
+  GtkStack               *content_stack;
+  AdwPasswordEntryRow    *welcome_key_row;
+  GtkButton              *welcome_save_button;
+  GtkButton              *welcome_test_key_button;
+  PixverseComposer       *composer;
+  AdwBin                 *job_page_bin;
+  PixverseJobPage        *job_page;
+};
+
+void      _pixverse_window_class_actions_init (PixverseWindowClass *klass);
+void      _pixverse_window_actions_update     (PixverseWindow      *self);
+
+/* Shows the composer (a new job) in the content area, unselecting the list. */
+void      _pixverse_window_show_composer      (PixverseWindow      *self);
+/* Shows @task's page, selecting its row when the list holds it. */
+void      _pixverse_window_show_task          (PixverseWindow      *self,
+                                               PixverseTask        *task);
+/* The task of row @id: the one shown, one in the list, or NULL. */
+PixverseTask *_pixverse_window_dup_task       (PixverseWindow      *self,
+                                               gint64               id);
+/* Position of row @id in the list, looked for among the first rows only. */
+gboolean  _pixverse_window_find_position      (PixverseWindow      *self,
+                                               gint64               id,
+                                               guint               *position);
+void      _pixverse_window_focus_search       (PixverseWindow      *self);
+/* Hides the task's row and deletes it unless Undo is pressed in time. */
+void      _pixverse_window_delete_task        (PixverseWindow      *self,
+                                               PixverseTask        *task);
+/* A toast with @error's message and a fitting button: Preferences for a
+ * refused key, none otherwise (the caller may add one). */
+AdwToast *_pixverse_window_error_toast        (PixverseWindow      *self,
+                                               const GError        *error);
+void      _pixverse_window_show_error         (PixverseWindow      *self,
+                                               const GError        *error);
+
+G_END_DECLS
