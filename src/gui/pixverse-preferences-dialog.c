@@ -185,10 +185,16 @@ pixverse_preferences_dialog_constructed (GObject *object)
 {
   PixversePreferencesDialog *self = (PixversePreferencesDialog *)object;
   g_autofree char *url = NULL;
+  PixverseClient *client;
 
   G_OBJECT_CLASS (pixverse_preferences_dialog_parent_class)->constructed (object);
 
   g_assert (PIXVERSE_IS_APPLICATION (self->application));
+
+  /* The key in use, hidden like any password, so it shows there is one. */
+  client = pixverse_application_get_client (self->application);
+  if (pixverse_client_get_api_key (client) != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->key_row), pixverse_client_get_api_key (client));
 
   if (pixverse_secrets_from_environment ())
     adw_preferences_group_set_description (self->key_group,
