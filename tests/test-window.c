@@ -527,6 +527,71 @@ test_empty (Fixture       *f,
 }
 
 static void
+assert_accel (GtkApplication *app,
+              const char     *action,
+              const char     *accel)
+{
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (app, action);
+
+  g_assert_true (g_strv_contains ((const char * const *) accels, accel));
+}
+
+static void
+test_app_actions (Fixture       *f,
+                  gconstpointer  data)
+{
+  GtkApplication *app = GTK_APPLICATION (f->app);
+  AdwDialog *dialog;
+  GListModel *toplevels;
+  guint n_toplevels;
+
+  assert_accel (app, "app.quit", "<Control>q");
+  assert_accel (app, "app.preferences", "<Control>comma");
+  assert_accel (app, "app.shortcuts", "<Control>question");
+  assert_accel (app, "win.generate", "<Control>Return");
+  assert_accel (app, "win.search", "<Control>f");
+  assert_accel (app, "win.new-job", "<Control>n");
+
+  /* About: the app's name, version and licence. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  wait_for ((dialog = adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window))) != NULL, 5);
+  g_assert_true (ADW_IS_ABOUT_DIALOG (dialog));
+  g_assert_cmpstr (adw_about_dialog_get_version (ADW_ABOUT_DIALOG (dialog)), ==, PACKAGE_VERSION);
+  g_assert_cmpint (adw_about_dialog_get_license_type (ADW_ABOUT_DIALOG (dialog)), ==, GTK_LICENSE_GPL_3_0);
+  g_assert_cmpstr (adw_about_dialog_get_website (ADW_ABOUT_DIALOG (dialog)), ==, PACKAGE_URL);
+  adw_dialog_force_close (dialog);
+  wait_for (adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window)) == NULL, 5);
+
+  /* The keyboard shortcuts, in a window of their own with libadwaita 1.7. */
+  toplevels = gtk_window_get_toplevels ();
+  n_toplevels = g_list_model_get_n_items (toplevels);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "shortcuts", NULL);
+#if ADW_CHECK_VERSION (1, 8, 0)
+  wait_for (adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window)) != NULL, 5);
+  adw_dialog_force_close (adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window)));
+#else
+  wait_for (g_list_model_get_n_items (toplevels) == n_toplevels + 1, 5);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (window != GTK_WINDOW (f->window))
+        {
+          g_assert_nonnull (find_label (GTK_WIDGET (window), "Generate"));
+          gtk_window_destroy (window);
+          break;
+        }
+    }
+  wait_for (g_list_model_get_n_items (toplevels) == n_toplevels, 5);
+#endif
+
+  /* Quit closes the window, and the app ends (run_app checks it is gone). */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  g_assert_null (gtk_application_get_windows (app));
+  f->window = NULL;
+}
+
+static void
 test_generate_text (Fixture       *f,
                     gconstpointer  data)
 {
@@ -818,6 +883,39 @@ test_restart (Fixture       *f,
   g_clear_pointer (&f->task_id, g_free);
 }
 
+static char *
+history_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "pixverse-studio", "history.db", NULL);
+}
+
+static void
+recovered_body (Fixture       *f,
+                gconstpointer  data)
+{
+  /* Told where the old one went; a new, empty one works. */
+  wait_for (find_toast (f->window, "a new one was started") != NULL, WAIT);
+  g_assert_nonnull (find_button (find_toast (f->window, "a new one was started"), "_Show Old History"));
+  g_assert_nonnull (pixverse_history_get_recovered_path (pixverse_application_get_history (f->app)));
+  g_assert_cmpstr (sidebar_page (f), ==, "empty");
+  g_assert_cmpstr (content_page (f), ==, "composer");
+}
+
+static void
+test_history_recovered (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *path = history_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_no_errno (g_mkdir_with_parents (dir, 0700));
+  g_file_set_contents (path, "This is not an SQLite database, whatever its name says.", -1, &error);
+  g_assert_no_error (error);
+
+  run_app (f, recovered_body);
+}
+
 static void
 test_search_filter (Fixture       *f,
                     gconstpointer  data)
@@ -866,11 +964,18 @@ static void
 test_narrow (Fixture       *f,
              gconstpointer  data)
 {
+  g_autoptr(GSettings) settings = NULL;
+
   g_assert_false (adw_navigation_split_view_get_collapsed (f->window->split_view));
 
   gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 640);
   wait_for (adw_navigation_split_view_get_collapsed (f->window->split_view), WAIT);
   wait_for (gtk_widget_get_width (GTK_WIDGET (f->window)) <= 400, WAIT);
+
+  /* The size is kept for the next start. */
+  settings = g_settings_new (APP_ID);
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 360);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 640);
 
   /* Everything reachable: the list, then the composer, and back. */
   adw_navigation_split_view_set_show_content (f->window->split_view, FALSE);
@@ -1274,6 +1379,7 @@ screenshots_body (Fixture       *f,
   g_autoptr(PixverseTask) task = NULL;
   g_autoptr(PixverseTask) failed = NULL;
   g_autoptr(PixverseTask) running = NULL;
+  AdwPreferencesDialog *dialog;
 
   /* A new user: no key yet (with the private keyring), the test key. */
   if (pixverse_application_get_key_state (f->app) == PIXVERSE_KEY_MISSING)
@@ -1339,8 +1445,9 @@ screenshots_body (Fixture       *f,
 
   gtk_window_set_default_size (GTK_WINDOW (f->window), 1100, 760);
   wait_for (!adw_navigation_split_view_get_collapsed (f->window->split_view), WAIT);
-  open_preferences (f);
+  dialog = open_preferences (f);
   save_screenshot (f->window, dir, "preferences.png");
+  adw_dialog_force_close (ADW_DIALOG (dialog));
 
   /* The running job is left to the next start, as a person would. */
   f->leave_running = TRUE;
@@ -1402,6 +1509,8 @@ main (int   argc,
 
   g_test_add ("/window/empty", Fixture, test_empty,
               fixture_set_up, run_test, fixture_tear_down);
+  g_test_add ("/window/app-actions", Fixture, test_app_actions,
+              fixture_set_up, run_test, fixture_tear_down);
   g_test_add ("/window/generate/text-to-video", Fixture, test_generate_text,
               fixture_set_up, run_test, fixture_tear_down);
   g_test_add ("/window/generate/image-to-video", Fixture, test_generate_image,
@@ -1418,6 +1527,8 @@ main (int   argc,
               fixture_set_up, run_test, fixture_tear_down);
   g_test_add ("/window/restart", Fixture, NULL,
               fixture_set_up, test_restart, fixture_tear_down);
+  g_test_add ("/window/history-recovered", Fixture, NULL,
+              fixture_set_up, test_history_recovered, fixture_tear_down);
   g_test_add ("/window/search-filter", Fixture, test_search_filter,
               fixture_set_up, run_test, fixture_tear_down);
   g_test_add ("/window/narrow", Fixture, test_narrow,

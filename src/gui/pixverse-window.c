@@ -481,6 +481,21 @@ jobs_notify_n_items_cb (PixverseWindow *self)
 }
 
 static void
+show_recovered_cb (PixverseWindow *self,
+                   AdwToast       *toast)
+{
+  const char *path = g_object_get_data (G_OBJECT (toast), "path");
+  g_autoptr(GtkFileLauncher) launcher = NULL;
+  g_autoptr(GFile) file = NULL;
+
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  file = g_file_new_for_path (path);
+  launcher = gtk_file_launcher_new (file);
+  gtk_file_launcher_open_containing_folder (launcher, GTK_WINDOW (self), NULL, NULL, NULL);
+}
+
+static void
 pixverse_window_set_history (PixverseWindow *self)
 {
   PixverseHistory *history;
@@ -512,14 +527,16 @@ pixverse_window_set_history (PixverseWindow *self)
 
   if ((recovered = pixverse_history_get_recovered_path (history)))
     {
-      g_autofree char *title = NULL;
       AdwToast *toast;
 
-      title = g_strdup_printf (_("The history could not be read and a new one was started. "
-                                 "The old one was kept as %s"), recovered);
-      toast = adw_toast_new (title);
-      adw_toast_set_use_markup (toast, FALSE);
+      /* The path is too long for a toast: the button shows the file. */
+      toast = adw_toast_new (_("The job history could not be read, so a new one was started"));
+      adw_toast_set_button_label (toast, _("_Show Old History"));
       adw_toast_set_timeout (toast, 0);
+      g_object_set_data_full (G_OBJECT (toast), "path", g_strdup (recovered), g_free);
+      g_signal_connect_object (toast, "button-clicked",
+                               G_CALLBACK (show_recovered_cb), self,
+                               G_CONNECT_SWAPPED);
       adw_toast_overlay_add_toast (self->toast_overlay, toast);
     }
 
@@ -710,7 +727,6 @@ void
 _pixverse_window_delete_task (PixverseWindow *self,
                               PixverseTask   *task)
 {
-  g_autofree char *title = NULL;
   AdwToast *toast;
   gint64 id;
   guint position;
