@@ -6,6 +6,7 @@
 #include <adwaita.h>
 
 #include "fake-pixwith.h"
+#include "test-gui-util.h"
 #include "pixverse-composer.h"
 #include "pixverse-composer-private.h"
 #include "pixverse-resources.h"
@@ -961,6 +962,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  pixverse_test_keep_mime_database ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   adw_init ();
 

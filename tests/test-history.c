@@ -529,13 +529,13 @@ test_schema_empty_file (void)
   g_assert_finalize_object (history);
 
   version = db_text (path, "PRAGMA user_version");
-  g_assert_cmpstr (version, ==, "1");
+  g_assert_cmpstr (version, ==, "2");
   tables = db_text (path, "SELECT group_concat (name, ',') FROM (SELECT name FROM sqlite_schema "
                           "WHERE name IN ('jobs', 'jobs_fts', 'jobs_by_created', 'jobs_by_status', "
-                          "'jobs_fts_insert', 'jobs_fts_delete', 'jobs_fts_update', 'meta') "
-                          "ORDER BY name)");
+                          "'jobs_unfinished', 'jobs_fts_insert', 'jobs_fts_delete', "
+                          "'jobs_fts_update', 'meta') ORDER BY name)");
   g_assert_cmpstr (tables, ==, "jobs,jobs_by_created,jobs_by_status,jobs_fts,jobs_fts_delete,"
-                               "jobs_fts_insert,jobs_fts_update,meta");
+                               "jobs_fts_insert,jobs_fts_update,jobs_unfinished,meta");
   /* A small file is checked at every open, and nothing is written for it. */
   g_free (check);
   check = db_text (path, "SELECT count(*) FROM meta");
@@ -552,7 +552,91 @@ test_schema_empty_file (void)
   g_assert_finalize_object (history);
   g_free (version);
   version = db_text (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "2");
+}
+
+/* What EXPLAIN QUERY PLAN says of @sql, its steps joined with "; ". */
+static char *
+query_plan (const char *path,
+            const char *sql)
+{
+  g_autofree char *explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
+  g_autoptr(GString) plan = g_string_new (NULL);
+  sqlite3 *db = db_open (path);
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, explain, -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (plan, "%s%s", plan->len > 0 ? "; " : "",
+                            (const char *) sqlite3_column_text (stmt, 3));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  return g_string_free (g_steal_pointer (&plan), FALSE);
+}
+
+/* A file of version 1 (version 2 less the index of unfinished jobs, which
+ * is all that version 2 added) is brought to version 2 in place: its rows
+ * kept, the index made and used. */
+static void
+test_schema_migrate_v1 (void)
+{
+  g_autofree char *path = pixverse_history_default_path ();
+  g_autofree char *version = NULL;
+  g_autofree char *index = NULL;
+  g_autofree char *plan = NULL;
+  g_autoptr(GPtrArray) unfinished = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  PixverseHistory *history = open_history (path);
+  PixverseTask *done = add_job (history, "a finished one");
+  PixverseTask *running = add_job (history, "a running one");
+  gint64 running_id = pixverse_task_get_id (running);
+  sqlite3 *db;
+
+  pixverse_task_set_task_id (running, "task-running");
+  pixverse_task_set_status (running, PIXVERSE_JOB_PROCESSING);
+  save_job (history, running);
+  pixverse_task_set_task_id (done, "task-done");
+  pixverse_task_set_status (done, PIXVERSE_JOB_COMPLETED);
+  pixverse_task_set_download_state (done, PIXVERSE_DOWNLOAD_DONE);
+  save_job (history, done);
+  g_object_unref (done);
+  g_object_unref (running);
+  g_assert_finalize_object (history);
+
+  db = db_open (path);
+  db_exec (db, "DROP INDEX jobs_unfinished; PRAGMA user_version = 1;");
+  sqlite3_close (db);
+  version = db_text (path, "PRAGMA user_version");
   g_assert_cmpstr (version, ==, "1");
+
+  history = open_history (path);
+  g_assert_cmpuint (n_items (history), ==, 2);
+  pixverse_history_list_unfinished_async (history, NULL, store_result, &result);
+  unfinished = pixverse_history_list_unfinished_finish (history, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (unfinished->len, ==, 1);
+  g_assert_cmpint (pixverse_task_get_id (g_ptr_array_index (unfinished, 0)), ==, running_id);
+  g_clear_pointer (&unfinished, g_ptr_array_unref);
+  g_clear_object (&result);
+  g_assert_finalize_object (history);
+
+  g_free (version);
+  version = db_text (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "2");
+  index = db_text (path, "SELECT sql FROM sqlite_schema WHERE name = 'jobs_unfinished'");
+  g_assert_nonnull (strstr (index, "status = 'processing'"));
+  /* The history's query (which names the index: on a small table SQLite
+   * would pick jobs_by_status, which for "completed" reads nearly every row
+   * of a big one) can be answered from it, in order. */
+  plan = query_plan (path, "SELECT id FROM jobs INDEXED BY jobs_unfinished WHERE "
+                           "status = 'processing' OR (status = 'completed' AND "
+                           "download_state IN ('none', 'running', 'failed')) "
+                           "ORDER BY created_at DESC, id DESC");
+  g_test_message ("plan: %s", plan);
+  g_assert_nonnull (strstr (plan, "USING INDEX jobs_unfinished"));
+  g_assert_null (strstr (plan, "TEMP B-TREE"));
 }
 
 static void
@@ -1375,6 +1459,7 @@ main (int   argc,
 
   g_test_add_func ("/history/task/properties", test_task_properties);
   g_test_add_func ("/history/schema/empty-file", test_schema_empty_file);
+  g_test_add_func ("/history/schema/migrate-v1", test_schema_migrate_v1);
   g_test_add_func ("/history/schema/newer", test_schema_newer);
   g_test_add_func ("/history/corrupt/garbage", test_corrupt_garbage);
   g_test_add_func ("/history/corrupt/pages", test_corrupt_pages);

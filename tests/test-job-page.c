@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "fake-pixwith.h"
+#include "test-gui-util.h"
 #include "pixverse-client.h"
 #include "pixverse-history.h"
 #include "pixverse-history-row.h"
@@ -26,39 +27,6 @@
 #define SCALE_STRING "0.02"
 
 /* Helpers */
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until @cond holds, failing after @seconds. */
-#define wait_for(cond, seconds)                                               \
-  G_STMT_START {                                                              \
-    gboolean timed_out_ = FALSE;                                              \
-    guint source_ = g_timeout_add_seconds ((seconds), timeout_cb, &timed_out_); \
-    while (!(cond) && !timed_out_)                                            \
-      g_main_context_iteration (NULL, TRUE);                                  \
-    if (!timed_out_)                                                          \
-      g_source_remove (source_);                                              \
-    g_assert_true (cond);                                                     \
-  } G_STMT_END
-
-/* Lets pending idles and async callbacks run. */
-static void
-drain (void)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (50, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 static gint64
 now_seconds (void)
@@ -102,32 +70,6 @@ make_task (gint64            id,
   pixverse_task_set_status (task, status);
 
   return task;
-}
-
-/* Whether @widget would be drawn: it and its ancestors are visible, and no
- * stack has it on a hidden page. */
-static gboolean
-shown (GtkWidget *widget)
-{
-  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
-    if (!gtk_widget_get_visible (widget) || !gtk_widget_get_child_visible (widget))
-      return FALSE;
-
-  return TRUE;
-}
-
-static void
-collect (GtkWidget *widget,
-         GType      type,
-         GPtrArray *found)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    g_ptr_array_add (found, widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect (child, type, found);
 }
 
 static GtkLabel *
@@ -337,7 +279,7 @@ test_window_free (TestWindow *tw)
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_clear_object (&tw->group);
-  drain ();
+  drain (50);
   g_assert_finalize_object (window);
   g_free (tw);
 }
@@ -552,7 +494,7 @@ test_row_check_again (void)
   g_assert_true (shown (button));
   g_assert_true (gtk_widget_is_sensitive (button));
   click (button);
-  drain ();
+  drain (50);
   g_assert_cmpint (tw->check_id, ==, 42);
   g_assert_cmpuint (tw->n_activations, ==, 1);
 
@@ -854,13 +796,13 @@ test_page_window_actions (PageFixture   *f,
   g_assert_true (shown (reuse));
   g_assert_true (gtk_widget_is_sensitive (reuse));
   click (reuse);
-  drain ();
+  drain (50);
   g_assert_cmpint (f->tw->reuse_id, ==, 11);
 
   g_assert_nonnull (delete);
   g_assert_true (shown (delete));
   click (delete);
-  drain ();
+  drain (50);
   g_assert_cmpint (f->tw->delete_id, ==, 11);
 
   g_assert_cmpuint (f->tw->n_activations, ==, 2);
@@ -956,7 +898,7 @@ test_page_unknown (void)
   button = find_actionable (page, "job.check-again");
   g_assert_true (shown (button));
   click (button);
-  drain ();
+  drain (50);
   g_assert_cmpint (tw->check_id, ==, 31);
 
   /* Checked again, and it was still running */
@@ -1115,6 +1057,7 @@ main (int   argc,
   /* Before anything reads it: the monitor's waits, faster. */
   g_setenv ("PIXVERSE_TIME_SCALE", SCALE_STRING, TRUE);
 
+  pixverse_test_keep_mime_database ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   adw_init ();
 

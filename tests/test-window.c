@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "fake-pixwith.h"
+#include "test-gui-util.h"
 #include "pixverse-application.h"
 #include "pixverse-composer.h"
 #include "pixverse-history-row.h"
@@ -33,77 +34,6 @@
 #define WAIT 60
 
 /* Helpers */
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until @cond holds, failing after @seconds. */
-#define wait_for(cond, seconds)                                               \
-  G_STMT_START {                                                              \
-    gboolean timed_out_ = FALSE;                                              \
-    guint source_ = g_timeout_add_seconds ((seconds), timeout_cb, &timed_out_); \
-    while (!(cond) && !timed_out_)                                            \
-      g_main_context_iteration (NULL, TRUE);                                  \
-    if (!timed_out_)                                                          \
-      g_source_remove (source_);                                              \
-    if (!(cond))                                                              \
-      g_error ("Timed out after %d s waiting for %s", (seconds), #cond);      \
-  } G_STMT_END
-
-/* Lets pending idles, redraws and async callbacks run. */
-static void
-drain (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* Whether @widget would be drawn: it and its ancestors are visible, and no
- * stack has it on a hidden page. */
-static gboolean
-shown (GtkWidget *widget)
-{
-  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
-    if (!gtk_widget_get_visible (widget) || !gtk_widget_get_child_visible (widget))
-      return FALSE;
-
-  return TRUE;
-}
-
-static void
-collect (GtkWidget *widget,
-         GType      type,
-         GPtrArray *found)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    g_ptr_array_add (found, widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect (child, type, found);
-}
-
-static GtkWidget *
-find_first (GtkWidget *root,
-            GType      type)
-{
-  g_autoptr(GPtrArray) found = g_ptr_array_new ();
-
-  collect (root, type, found);
-
-  return found->len > 0 ? g_ptr_array_index (found, 0) : NULL;
-}
 
 /* A shown label whose text contains @text. */
 static GtkLabel *
@@ -917,6 +847,352 @@ test_history_recovered (Fixture       *f,
 }
 
 static void
+added_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  PixverseTask **task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *task = pixverse_history_add_finish (PIXVERSE_HISTORY (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+saved_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  gboolean *saved = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *saved = pixverse_history_save_finish (PIXVERSE_HISTORY (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* A job the service never answered about in time, as the monitor leaves it. */
+static void
+add_unknown_job (Fixture *f,
+                 guint    i)
+{
+  PixverseHistory *history = pixverse_application_get_history (f->app);
+  g_autofree char *prompt = g_strdup_printf ("Lost job number %u", i);
+  g_autofree char *task_id = g_strdup_printf ("lost-%u", i);
+  g_autoptr(PixverseRequest) request = make_request (prompt, PIXVERSE_MODE_TEXT_TO_VIDEO, NULL);
+  g_autoptr(PixverseTask) task = NULL;
+  gboolean saved = FALSE;
+
+  pixverse_history_add_async (history, request, NULL, added_cb, &task);
+  wait_for (task != NULL, WAIT);
+  pixverse_task_set_task_id (task, task_id);
+  pixverse_task_set_status (task, PIXVERSE_JOB_UNKNOWN);
+  pixverse_history_save_async (history, task, NULL, saved_cb, &saved);
+  wait_for (saved, WAIT);
+}
+
+/* Every shown "Check Again" button targets the job of its own row. */
+static guint
+check_again_buttons_match_rows (Fixture *f)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  guint checked = 0;
+
+  collect (GTK_WIDGET (f->window->list_view), PIXVERSE_TYPE_HISTORY_ROW, rows);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      PixverseHistoryRow *row = g_ptr_array_index (rows, i);
+      PixverseTask *task = pixverse_history_row_get_task (row);
+      GtkButton *button = find_button (GTK_WIDGET (row), "Check Again");
+      GVariant *target;
+
+      if (task == NULL || button == NULL || !shown (GTK_WIDGET (button)))
+        continue;
+      target = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (button));
+      g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "win.check-again");
+      g_assert_nonnull (target);
+      g_assert_cmpint (g_variant_get_int64 (target), ==, pixverse_task_get_id (task));
+      checked++;
+    }
+
+  return checked;
+}
+
+static void
+recycle_body (Fixture       *f,
+              gconstpointer  data)
+{
+  const guint n = 60;
+
+  for (guint i = 0; i < n; i++)
+    add_unknown_job (f, i);
+  wait_for (n_in_history (f) == n, WAIT);
+  drain (300);
+  g_assert_cmpuint (check_again_buttons_match_rows (f), >, 0);
+
+  /* Scrolling to the end and back rebinds recycled rows to other jobs;
+   * under fatal warnings any action/target mismatch would abort here. */
+  gtk_list_view_scroll_to (f->window->list_view, n - 1, GTK_LIST_SCROLL_NONE, NULL);
+  drain (300);
+  g_assert_cmpuint (check_again_buttons_match_rows (f), >, 0);
+  gtk_list_view_scroll_to (f->window->list_view, 0, GTK_LIST_SCROLL_NONE, NULL);
+  drain (300);
+  g_assert_cmpuint (check_again_buttons_match_rows (f), >, 0);
+}
+
+static void
+test_history_recycle (Fixture       *f,
+                      gconstpointer  data)
+{
+  run_app (f, recycle_body);
+}
+
+/* Keyboard only: real key presses from the X server (xdotool, XTEST), so
+ * the focus chain, the shortcuts and the keyboard handling of every widget
+ * are the ones a person meets. */
+
+static void
+xdotool_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  *done = TRUE;
+}
+
+/* Runs xdotool with the NULL-terminated arguments while the window keeps
+ * handling the events it sends, then lets the window settle. */
+static void
+xdotool (const char *first,
+         ...)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean done = FALSE;
+  va_list args;
+
+  g_strv_builder_add (builder, "xdotool");
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_strv_builder_add (builder, arg);
+  va_end (args);
+  argv = g_strv_builder_end (builder);
+
+  process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (process, NULL, xdotool_done_cb, &done);
+  wait_for (done, WAIT);
+  g_assert_true (g_subprocess_get_successful (process));
+  drain (200);
+}
+
+static void
+press (const char *keys)
+{
+  xdotool ("key", "--clearmodifiers", "--delay", "60", keys, NULL);
+}
+
+static GtkWidget *
+focus_widget (Fixture *f)
+{
+  return gtk_root_get_focus (GTK_ROOT (f->window));
+}
+
+/* Whether the keyboard focus is @widget or inside it. */
+static gboolean
+focus_in (Fixture   *f,
+          GtkWidget *widget)
+{
+  GtkWidget *focus = focus_widget (f);
+
+  return focus != NULL && (focus == widget || gtk_widget_is_ancestor (focus, widget));
+}
+
+static gboolean
+has_accessible_label (GtkWidget  *widget,
+                      const char *name)
+{
+  g_autofree char *mismatch = NULL;
+
+  if (GTK_IS_LABEL (widget) ||
+      !gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    return FALSE;
+  mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget),
+                                                 GTK_ACCESSIBLE_PROPERTY_LABEL, name);
+  return mismatch == NULL;
+}
+
+static GtkWidget *
+find_named (GtkWidget  *root,
+            const char *name)
+{
+  if (has_accessible_label (root, name))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* Presses Tab (or Shift+Tab) until the focus is in @target; fails after a
+ * whole round of the window. */
+static void
+tab_to (Fixture    *f,
+        GtkWidget  *target,
+        const char *key)
+{
+  for (guint i = 0; i < 60 && !focus_in (f, target); i++)
+    {
+      press (key);
+      g_test_message ("%s: focus in %s", key,
+                      focus_widget (f) ? G_OBJECT_TYPE_NAME (focus_widget (f)) : "nothing");
+    }
+
+  if (!focus_in (f, target))
+    g_error ("%s never reaches %s", key, G_OBJECT_TYPE_NAME (target));
+}
+
+static void
+keyboard_body (Fixture       *f,
+               gconstpointer  data)
+{
+  static const char * const text_controls[] = {
+    "Number of videos", "Resolution", "Aspect ratio", "Duration",
+    "Prompt optimization", "Generate",
+  };
+  GtkWidget *composer = GTK_WIDGET (f->composer);
+  GtkWidget *prompt = find_named (composer, "Prompt");
+  GtkWidget *duration = find_named (composer, "Duration");
+  AdwToggleGroup *mode_group = ADW_TOGGLE_GROUP (find_first (composer, ADW_TYPE_TOGGLE_GROUP));
+  g_autofree char *xdotool_path = g_find_program_in_path ("xdotool");
+  GtkVideo *video;
+  PixverseTask *task;
+  guint creates = fake_pixwith_get_request_count (f->fake, "create");
+
+  if (g_getenv ("DISPLAY") == NULL || g_getenv ("WAYLAND_DISPLAY") != NULL || xdotool_path == NULL)
+    {
+      g_test_skip ("Needs an X server and xdotool");
+      return;
+    }
+  g_assert_nonnull (prompt);
+  g_assert_nonnull (duration);
+  g_assert_nonnull (mode_group);
+
+  /* The window takes the keyboard; the prompt has the focus from the start. */
+  xdotool ("search", "--sync", "--onlyvisible", "--name", "^Pixverse Studio$",
+           "windowfocus", "--sync", NULL);
+  wait_for (gtk_window_is_active (GTK_WINDOW (f->window)), WAIT);
+  wait_for (focus_in (f, prompt), WAIT);
+
+  xdotool ("type", "--delay", "20", "A red fox in fresh snow", NULL);
+  wait_for (g_strcmp0 (prompt_in_composer (f), "A red fox in fresh snow") == 0, WAIT);
+
+  /* Every option is reachable with Tab, in the order they are shown. */
+  for (guint i = 0; i < G_N_ELEMENTS (text_controls); i++)
+    {
+      GtkWidget *control = find_named (composer, text_controls[i]);
+
+      g_assert_nonnull (control);
+      tab_to (f, control, "Tab");
+      g_test_message ("Tab reaches %s", text_controls[i]);
+    }
+
+  /* A combo row opens with Return and picks with the arrow keys. */
+  tab_to (f, duration, "shift+Tab");
+  g_assert_cmpint (pixverse_request_get_duration (pixverse_composer_get_request (f->composer)), ==, 5);
+  press ("Return");
+  press ("Down");
+  press ("Return");
+  wait_for (pixverse_request_get_duration (pixverse_composer_get_request (f->composer)) == 8, WAIT);
+  tab_to (f, duration, "shift+Tab");
+
+  /* The mode: the toggle group takes the arrow keys. */
+  tab_to (f, GTK_WIDGET (mode_group), "shift+Tab");
+  press ("Right");
+  press ("space");
+  wait_for (pixverse_request_get_mode (pixverse_composer_get_request (f->composer)) ==
+            PIXVERSE_MODE_IMAGE_TO_VIDEO, WAIT);
+  tab_to (f, find_named (composer, "Choose Image"), "Tab");
+  tab_to (f, find_named (composer, "Image URL"), "Tab");
+  tab_to (f, GTK_WIDGET (mode_group), "shift+Tab");
+  press ("Left");
+  press ("space");
+  wait_for (pixverse_request_get_mode (pixverse_composer_get_request (f->composer)) ==
+            PIXVERSE_MODE_TEXT_TO_VIDEO, WAIT);
+
+  /* Ctrl+Return generates from wherever the focus is in the composer. */
+  tab_to (f, prompt, "shift+Tab");
+  press ("ctrl+Return");
+  wait_for (fake_pixwith_get_request_count (f->fake, "create") == creates + 1, WAIT);
+  wait_for ((task = pixverse_window_get_shown_task (f->window)) != NULL, WAIT);
+  g_assert_cmpstr (content_page (f), ==, "job");
+  g_assert_cmpint (pixverse_request_get_duration (pixverse_task_get_request (task)), ==, 8);
+
+  /* Ctrl+F searches the history; Escape leaves the search. */
+  press ("ctrl+f");
+  wait_for (focus_in (f, GTK_WIDGET (f->window->search_entry)), WAIT);
+  xdotool ("type", "--delay", "20", "fox", NULL);
+  wait_for (n_jobs (f) == 1, WAIT);
+  press ("Escape");
+
+  /* A new job from the header bar, then back to the job through the list. */
+  press ("ctrl+n");
+  wait_for (g_strcmp0 (content_page (f), "composer") == 0, WAIT);
+  tab_to (f, GTK_WIDGET (f->window->list_view), "Tab");
+  press ("Return");
+  wait_for (g_strcmp0 (content_page (f), "job") == 0, WAIT);
+  g_assert_true (pixverse_window_get_shown_task (f->window) == task);
+
+  /* Reuse Settings fills the composer again, by keyboard too. */
+  tab_to (f, find_actionable (GTK_WIDGET (f->window), "job.reuse-settings"), "Tab");
+  press ("Return");
+  wait_for (g_strcmp0 (content_page (f), "composer") == 0, WAIT);
+  g_assert_cmpstr (prompt_in_composer (f), ==, "A red fox in fresh snow");
+
+  /* A finished job's video plays from the keyboard: Tab into the video's
+   * own controls, then Space. */
+  wait_for (is_finished (task), 2 * WAIT);
+  press ("ctrl+n");
+  wait_for (g_strcmp0 (content_page (f), "composer") == 0, WAIT);
+  tab_to (f, GTK_WIDGET (f->window->list_view), "Tab");
+  press ("Return");
+  wait_for (g_strcmp0 (content_page (f), "job") == 0, WAIT);
+  video = GTK_VIDEO (find_first (GTK_WIDGET (f->window), GTK_TYPE_VIDEO));
+  g_assert_nonnull (video);
+  wait_for (gtk_video_get_media_stream (video) != NULL &&
+            gtk_media_stream_is_prepared (gtk_video_get_media_stream (video)), WAIT);
+  tab_to (f, GTK_WIDGET (video), "Tab");
+  press ("space");
+  wait_for (gtk_media_stream_get_playing (gtk_video_get_media_stream (video)), WAIT);
+  press ("space");
+  wait_for (!gtk_media_stream_get_playing (gtk_video_get_media_stream (video)), WAIT);
+
+  /* Preferences open with Ctrl+comma and close with Escape. */
+  press ("ctrl+comma");
+  wait_for (adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window)) != NULL, WAIT);
+  press ("Escape");
+  wait_for (adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window)) == NULL, WAIT);
+}
+
+static void
+test_keyboard_only (Fixture       *f,
+                    gconstpointer  data)
+{
+  run_app (f, keyboard_body);
+}
+
+static void
 test_search_filter (Fixture       *f,
                     gconstpointer  data)
 {
@@ -1236,25 +1512,20 @@ first_run_body (Fixture       *f,
   AdwPreferencesDialog *dialog;
   AdwPasswordEntryRow *row;
 
-  /* Only with the private keyring of tests/with-keyring.sh: never the
-   * developer's, and never a keyring prompt that would hang. */
-  if (g_getenv ("PIXVERSE_PRIVATE_KEYRING") == NULL)
-    {
-      g_test_skip ("Needs the private keyring of tests/with-keyring.sh");
-      return;
-    }
-
-  /* No key yet: the welcome page, with both ways in. */
-
   /* No key yet: the welcome page, with both ways in. */
   g_assert_cmpint (pixverse_application_get_key_state (f->app), ==, PIXVERSE_KEY_MISSING);
   g_assert_cmpstr (content_page (f), ==, "welcome");
   g_assert_nonnull (find_button (GTK_WIDGET (f->window), "Use _Test Key"));
 
-  /* A key pasted there: used and stored. */
-  gtk_editable_set_text (GTK_EDITABLE (f->window->welcome_key_row), key);
-  g_signal_emit_by_name (f->window->welcome_save_button, "clicked");
+  /* A key typed there (the row has the keyboard from the start) and Enter:
+   * used and stored, and the prompt takes the keyboard next. */
+  xdotool ("search", "--sync", "--onlyvisible", "--name", "^Pixverse Studio$",
+           "windowfocus", "--sync", NULL);
+  wait_for (focus_in (f, GTK_WIDGET (f->window->welcome_key_row)), WAIT);
+  xdotool ("type", "--delay", "10", key, NULL);
+  press ("Return");
   wait_for (g_strcmp0 (content_page (f), "composer") == 0, WAIT);
+  wait_for (focus_in (f, find_named (GTK_WIDGET (f->composer), "Prompt")), WAIT);
   g_assert_cmpstr (pixverse_client_get_api_key (pixverse_application_get_client (f->app)), ==, key);
   wait_for (pixverse_application_get_credits (f->app) >= 0, WAIT);
   drain (300);
@@ -1500,6 +1771,7 @@ main (int   argc,
       return run_screenshots (dir);
     }
 
+  pixverse_test_keep_mime_database ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   adw_init ();
   /* Each step is checked when it is done, not halfway through a transition
@@ -1529,6 +1801,10 @@ main (int   argc,
               fixture_set_up, test_restart, fixture_tear_down);
   g_test_add ("/window/history-recovered", Fixture, NULL,
               fixture_set_up, test_history_recovered, fixture_tear_down);
+  g_test_add ("/window/keyboard-only", Fixture, NULL,
+              fixture_set_up, test_keyboard_only, fixture_tear_down);
+  g_test_add ("/window/history-recycle", Fixture, NULL,
+              fixture_set_up, test_history_recycle, fixture_tear_down);
   g_test_add ("/window/search-filter", Fixture, test_search_filter,
               fixture_set_up, run_test, fixture_tear_down);
   g_test_add ("/window/narrow", Fixture, test_narrow,

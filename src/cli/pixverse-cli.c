@@ -374,8 +374,9 @@ download_progress_cb (goffset  current,
     line = g_strdup_printf (_("Downloading video %u of %u: %d%%"),
                             cli->next_download + 1, n, (int) (current * 100 / total));
   else
-    line = g_strdup_printf (_("Downloading video %u of %u: %" G_GOFFSET_FORMAT " KB"),
-                            cli->next_download + 1, n, current / 1024);
+    /* A plain %lld, as xgettext cannot read G_GOFFSET_FORMAT in a msgid. */
+    line = g_strdup_printf (_("Downloading video %u of %u: %lld KB"),
+                            cli->next_download + 1, n, (long long) (current / 1024));
   show_progress (cli, line);
 }
 
@@ -1196,7 +1197,14 @@ credits_cb (GObject      *object,
   if (cli->json)
     g_print ("{\n  \"credits\" : %" G_GINT64_FORMAT "\n}\n", credits);
   else
-    g_print (_("%" G_GINT64_FORMAT " credits left\n"), credits);
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, credits);
+
+      /* Translators: %s is a number of credits left on the account */
+      g_print (g_dngettext (GETTEXT_PACKAGE, "%s credit left\n", "%s credits left\n",
+                            (gulong) CLAMP (credits, 0, G_MAXLONG)),
+               number);
+    }
   g_main_loop_quit (cli->loop);
 }
 
@@ -1728,6 +1736,12 @@ print_usage (FILE *out)
              "PIXVERSE_API_KEY and PIXVERSE_API_URL override the keyring and the service address.\n"));
 }
 
+/* tests/desktop builds this file again with the build tree's catalogs; the
+ * installed program reads them from LOCALEDIR. */
+#ifndef PIXVERSE_LOCALEDIR
+#define PIXVERSE_LOCALEDIR LOCALEDIR
+#endif
+
 int
 main (int   argc,
       char *argv[])
@@ -1737,9 +1751,12 @@ main (int   argc,
   int status;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, PIXVERSE_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  /* stdout is for results (--json is read by scripts); GLib would write
+   * debug and info messages there. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (argc < 2)
     {

@@ -10,6 +10,7 @@
 
 #include "pixverse-error.h"
 #include "pixverse-response.h"
+#include "pixverse-schedule.h"
 
 /*
  * The pixwith.ai API over one keep-alive SoupSession. It knows HTTP and JSON
@@ -29,6 +30,8 @@
 #define DOWNLOAD_CHUNK_SIZE (64 * 1024)
 /* libsoup has no name for it */
 #define HTTP_TOO_MANY_REQUESTS 429
+/* Redirects a result download may follow, each checked like the first URL. */
+#define MAX_DOWNLOAD_REDIRECTS 5
 
 struct _PixverseClient
 {
@@ -137,6 +140,16 @@ pixverse_client_constructed (GObject *object)
 
   if (self->user_agent == NULL)
     self->user_agent = g_strdup ("pixverse-studio/" PACKAGE_VERSION " (+" PACKAGE_URL ")");
+
+  /* Tests of the programs (a server that never answers) set a short wait;
+   * nothing else changes it from outside. */
+  {
+    const char *value = g_getenv ("PIXVERSE_HTTP_TIMEOUT");
+    guint64 seconds;
+
+    if (value != NULL && g_ascii_string_to_unsigned (value, 10, 1, 3600, &seconds, NULL))
+      self->timeout = (guint) seconds;
+  }
 
   self->session = soup_session_new_with_options ("user-agent", self->user_agent,
                                                  "timeout", self->timeout,
@@ -508,9 +521,75 @@ read_capped_cb (GObject      *object,
                                    read_capped_cb, g_steal_pointer (&task));
 }
 
+/* Takes what libsoup has buffered already, without waiting: a small answer
+ * usually came with its headers, and each read through the main loop costs
+ * an iteration of it (bench/run: HTTP). TRUE when the answer is complete
+ * (*@bytes) or failed (*@error, as read_capped_finish() would say); FALSE
+ * when the rest must be waited for, what was read being in @buffer. */
+static gboolean
+read_capped_now (SoupMessage   *message,
+                 GInputStream  *stream,
+                 GCancellable  *cancellable,
+                 GByteArray    *buffer,
+                 GBytes       **bytes,
+                 GError       **error)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+  GError *local_error = NULL;
+
+  if (soup_message_headers_get_content_length (headers) > PIXVERSE_MAX_RESPONSE_SIZE)
+    {
+      g_set_error (error, PIXVERSE_ERROR, PIXVERSE_ERROR_PROTOCOL,
+                   _("The server sent an answer larger than %u KB"),
+                   PIXVERSE_MAX_RESPONSE_SIZE / 1024);
+      return TRUE;
+    }
+
+  if (!G_IS_POLLABLE_INPUT_STREAM (stream) ||
+      !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (stream)))
+    return FALSE;
+
+  for (;;)
+    {
+      guint len = buffer->len;
+      gssize n;
+
+      g_byte_array_set_size (buffer, len + READ_CHUNK_SIZE);
+      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream),
+                                                    buffer->data + len, READ_CHUNK_SIZE,
+                                                    cancellable, &local_error);
+      g_byte_array_set_size (buffer, len + MAX (n, 0));
+
+      if (n < 0 && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_clear_error (&local_error);
+          return FALSE;
+        }
+      if (n < 0)
+        {
+          g_propagate_error (error, local_error);
+          return TRUE;
+        }
+      if (buffer->len > PIXVERSE_MAX_RESPONSE_SIZE)
+        {
+          g_set_error (error, PIXVERSE_ERROR, PIXVERSE_ERROR_PROTOCOL,
+                       _("The server sent an answer larger than %u KB"),
+                       PIXVERSE_MAX_RESPONSE_SIZE / 1024);
+          return TRUE;
+        }
+      if (n == 0)
+        {
+          *bytes = g_byte_array_free_to_bytes (g_byte_array_ref (buffer));
+          return TRUE;
+        }
+    }
+}
+
+/* @buffer: (nullable): what was read of the answer already */
 static void
 read_capped_async (SoupMessage         *message,
                    GInputStream        *stream,
+                   GByteArray          *buffer,
                    GCancellable        *cancellable,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
@@ -532,7 +611,7 @@ read_capped_async (SoupMessage         *message,
 
   read = g_new0 (CappedRead, 1);
   read->stream = g_object_ref (stream);
-  read->buffer = g_byte_array_new ();
+  read->buffer = buffer != NULL ? g_byte_array_ref (buffer) : g_byte_array_new ();
   g_task_set_task_data (task, read, (GDestroyNotify) capped_read_free);
 
   g_input_stream_read_bytes_async (stream, READ_CHUNK_SIZE, G_PRIORITY_DEFAULT, cancellable,
@@ -649,8 +728,10 @@ api_call_fail (GTask  *task,
       !g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
       double factor = g_random_double_range (0.5, 1.5);
+      /* Scaled like every wait (pixverse-schedule.c), for tests and demos. */
       guint delay = (guint) MIN ((double) MAX_RETRY_DELAY_MS,
-                                 self->retry_delay_ms * (double) (1u << MIN (call->attempt - 1, 10)) * factor);
+                                 self->retry_delay_ms * (double) (1u << MIN (call->attempt - 1, 10)) *
+                                 factor * pixverse_time_scale ());
       GCancellable *cancellable = g_task_get_cancellable (task);
 
       if (http_status == HTTP_TOO_MANY_REQUESTS && call->message != NULL)
@@ -678,21 +759,20 @@ api_call_fail (GTask  *task,
   g_object_unref (task);
 }
 
+/* The answer read whole (@bytes), or why not (@error): takes both. */
 static void
-api_call_read_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+api_call_answer (GTask  *task,
+                 GBytes *answer,
+                 GError *read_error)
 {
-  GTask *task = user_data;
   PixverseClient *self = g_task_get_source_object (task);
   ApiCall *call = g_task_get_task_data (task);
   guint status = soup_message_get_status (call->message);
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = answer;
+  g_autoptr(GError) error = read_error;
   JsonObject *data;
   gpointer parsed;
 
-  bytes = read_capped_finish (result, &error);
   if (bytes == NULL)
     {
       if (error->domain == PIXVERSE_ERROR)
@@ -725,6 +805,17 @@ api_call_read_cb (GObject      *object,
 }
 
 static void
+api_call_read_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GError *error = NULL;
+  GBytes *bytes = read_capped_finish (result, &error);
+
+  api_call_answer (user_data, bytes, error);
+}
+
+static void
 api_call_sent_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -732,7 +823,9 @@ api_call_sent_cb (GObject      *object,
   GTask *task = user_data;
   PixverseClient *self = g_task_get_source_object (task);
   ApiCall *call = g_task_get_task_data (task);
+  g_autoptr(GByteArray) buffer = NULL;
   g_autoptr(GError) error = NULL;
+  GBytes *bytes = NULL;
 
   g_clear_object (&call->stream);
   call->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
@@ -750,7 +843,15 @@ api_call_sent_cb (GObject      *object,
       return;
     }
 
-  read_capped_async (call->message, call->stream, g_task_get_cancellable (task),
+  buffer = g_byte_array_new ();
+  if (read_capped_now (call->message, call->stream, g_task_get_cancellable (task),
+                       buffer, &bytes, &error))
+    {
+      api_call_answer (task, g_steal_pointer (&bytes), g_steal_pointer (&error));
+      return;
+    }
+
+  read_capped_async (call->message, call->stream, buffer, g_task_get_cancellable (task),
                      api_call_read_cb, task);
 }
 
@@ -1123,10 +1224,25 @@ pixverse_check_image_file (GFile   *file,
   info = g_file_query_info (file,
                             G_FILE_ATTRIBUTE_STANDARD_SIZE "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
                             G_FILE_QUERY_INFO_NONE, NULL, &local_error);
+  /* Each kind says what it is: a person picked it by name. A pipe is
+   * never opened (that would wait for a writer). */
+  if (info != NULL && g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+    {
+      g_set_error (error, PIXVERSE_ERROR, PIXVERSE_ERROR_INVALID_REQUEST,
+                   _("“%s” is a folder, not a file"), name);
+      return FALSE;
+    }
+  if (info != NULL && g_file_info_get_file_type (info) == G_FILE_TYPE_SYMBOLIC_LINK)
+    {
+      /* Links are followed: one left here points nowhere. */
+      g_set_error (error, PIXVERSE_ERROR, PIXVERSE_ERROR_INVALID_REQUEST,
+                   _("“%s” is a link to a file that does not exist"), name);
+      return FALSE;
+    }
   if (info != NULL && g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
       g_set_error (error, PIXVERSE_ERROR, PIXVERSE_ERROR_INVALID_REQUEST,
-                   _("“%s” is not a file"), name);
+                   _("“%s” is not a file but a pipe, socket or device"), name);
       return FALSE;
     }
   if (info != NULL)
@@ -1282,10 +1398,16 @@ upload_wrote_body_data_cb (SoupMessage *message,
 static char *
 s3_error_code (GBytes *body)
 {
-  g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  const char *start = strstr (text, "<Code>");
+  g_autofree char *text = NULL;
+  const char *start;
   const char *end;
   GString *code;
+
+  /* An empty GBytes has no data at all: g_strndup() would give NULL. */
+  if (g_bytes_get_size (body) == 0)
+    return NULL;
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  start = strstr (text, "<Code>");
 
   if (start == NULL || (end = strstr (start, "</Code>")) == NULL)
     return NULL;
@@ -1361,7 +1483,7 @@ upload_sent_cb (GObject      *object,
     }
 
   cancellable = g_task_get_cancellable (task);
-  read_capped_async (upload->message, stream, cancellable,
+  read_capped_async (upload->message, stream, NULL, cancellable,
                      upload_answer_cb, g_steal_pointer (&task));
 }
 
@@ -1549,6 +1671,8 @@ typedef struct
   GError               *error;
   goffset               received;
   goffset               total;
+  guint                 redirects;
+  gboolean              part_made;
   PixverseProgressFunc  progress;
   gpointer              progress_data;
   GDestroyNotify        progress_notify;
@@ -1613,6 +1737,15 @@ download_fail (GTask  *task,
   else
     download->error = error;
 
+  if (download->output == NULL && download->part_made)
+    {
+      /* Closed already (a bad ending found after the last byte): the part
+       * file is complete on disk but must not stay. */
+      g_file_delete_async (download->part, G_PRIORITY_DEFAULT, NULL,
+                           download_part_deleted_cb, task);
+      return;
+    }
+
   if (download->output == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&download->error));
@@ -1662,12 +1795,20 @@ download_closed_cb (GObject      *object,
     }
   g_clear_object (&download->output);
 
+  /* An empty answer is no video: never let it stand under a video's name. */
+  if (download->received == 0)
+    {
+      download_fail (task, g_error_new_literal (PIXVERSE_ERROR, PIXVERSE_ERROR_PROTOCOL,
+                                                _("The video server sent an empty file")));
+      return;
+    }
+
   if (download->total >= 0 && download->received != download->total)
     {
       download_fail (task, g_error_new (PIXVERSE_ERROR, PIXVERSE_ERROR_NETWORK,
-                                        _("The video download ended early (%" G_GOFFSET_FORMAT
-                                          " of %" G_GOFFSET_FORMAT " bytes)"),
-                                        download->received, download->total));
+                                        _("The video download ended early (%lld of %lld bytes)"),
+                                        (long long) download->received,
+                                        (long long) download->total));
       return;
     }
 
@@ -1764,8 +1905,83 @@ download_opened_cb (GObject      *object,
       download_fail (task, error);
       return;
     }
+  download->part_made = TRUE;
 
   download_read_next (task);
+}
+
+static void download_sent_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data);
+
+static void
+download_send (GTask *task)
+{
+  PixverseClient *self = g_task_get_source_object (task);
+  Download *download = g_task_get_task_data (task);
+
+  /* Redirects are followed here, not by libsoup, so that each target is
+   * held to the rule of the first address: https, or http on this machine. */
+  soup_message_add_flags (download->message, SOUP_MESSAGE_NO_REDIRECT);
+  /* A fresh connection, never one kept alive by an API call: libsoup 3.6
+   * replays a GET that fails unanswered on a reused connection, and that
+   * replay released the session's features twice, so a later send crashed
+   * (tests/test-cli.c, /cli/wait-download-reset). One connection per video
+   * costs nothing next to the video. */
+  soup_message_add_flags (download->message, SOUP_MESSAGE_NEW_CONNECTION);
+  soup_session_send_async (self->session, download->message, G_PRIORITY_LOW,
+                           g_task_get_cancellable (task),
+                           download_sent_cb, task);
+}
+
+/* Goes on to the redirect's target, or fails @task. */
+static void
+download_follow_redirect (GTask *task)
+{
+  Download *download = g_task_get_task_data (task);
+  const char *location;
+  g_autoptr(GUri) target = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GError) error = NULL;
+
+  location = soup_message_headers_get_one (soup_message_get_response_headers (download->message),
+                                           "Location");
+  if (location != NULL)
+    target = g_uri_parse_relative (soup_message_get_uri (download->message), location,
+                                   G_URI_FLAGS_ENCODED, NULL);
+  if (target == NULL || ++download->redirects > MAX_DOWNLOAD_REDIRECTS)
+    {
+      download_fail (task, g_error_new (PIXVERSE_ERROR, PIXVERSE_ERROR_HTTP,
+                                        _("The video server answered with a redirect (HTTP %u) that cannot be followed"),
+                                        soup_message_get_status (download->message)));
+      return;
+    }
+
+  url = g_uri_to_string (target);
+  if (!_pixverse_url_is_allowed (url, TRUE, &error))
+    {
+      download_fail (task, g_error_new_literal (PIXVERSE_ERROR, PIXVERSE_ERROR_PROTOCOL,
+                                                _("The video server redirected to an address that is not https")));
+      return;
+    }
+
+  g_clear_object (&download->input);
+  g_clear_object (&download->message);
+  download->message = soup_message_new_from_uri (SOUP_METHOD_GET, target);
+  download_send (task);
+}
+
+/* Error pages and API answers sometimes come with a 200: they are not videos. */
+static gboolean
+content_type_is_text (SoupMessage *message)
+{
+  const char *type = soup_message_headers_get_content_type (soup_message_get_response_headers (message),
+                                                            NULL);
+
+  return type != NULL &&
+         (g_str_has_prefix (type, "text/") ||
+          g_ascii_strcasecmp (type, "application/json") == 0 ||
+          g_ascii_strcasecmp (type, "application/xml") == 0);
 }
 
 static void
@@ -1786,6 +2002,11 @@ download_sent_cb (GObject      *object,
     }
 
   status = soup_message_get_status (download->message);
+  if (SOUP_STATUS_IS_REDIRECTION (status) && status != SOUP_STATUS_NOT_MODIFIED)
+    {
+      download_follow_redirect (task);
+      return;
+    }
   if (status == SOUP_STATUS_FORBIDDEN || status == SOUP_STATUS_NOT_FOUND || status == SOUP_STATUS_GONE)
     {
       download_fail (task, g_error_new (PIXVERSE_ERROR, PIXVERSE_ERROR_HTTP,
@@ -1797,6 +2018,13 @@ download_sent_cb (GObject      *object,
     {
       download_fail (task, g_error_new (PIXVERSE_ERROR, PIXVERSE_ERROR_HTTP,
                                         _("The video server answered HTTP %u"), status));
+      return;
+    }
+
+  if (content_type_is_text (download->message))
+    {
+      download_fail (task, g_error_new_literal (PIXVERSE_ERROR, PIXVERSE_ERROR_PROTOCOL,
+                                                _("The video server sent a page of text instead of a video")));
       return;
     }
 
@@ -1876,8 +2104,7 @@ pixverse_client_download_async (PixverseClient       *self,
       return;
     }
 
-  soup_session_send_async (self->session, download->message, G_PRIORITY_LOW, cancellable,
-                           download_sent_cb, g_steal_pointer (&task));
+  download_send (g_steal_pointer (&task));
 }
 
 /**

@@ -60,13 +60,16 @@ message_mentions (const char *message,
 /* code 0 (or 2, or anything but 1) with the service's own words */
 static void
 set_service_error (GError     **error,
+                   guint        http_status,
                    gint64       code,
                    const char  *raw_message)
 {
   g_autofree char *message = clean_message (raw_message ? raw_message : "");
   PixverseError kind = PIXVERSE_ERROR_SERVICE;
 
-  if (code == 2 || message_mentions (message, "api key") || message_mentions (message, "apikey"))
+  /* A 401 or 403 is about the key whatever words come with it. */
+  if (code == 2 || http_status == SOUP_STATUS_UNAUTHORIZED || http_status == SOUP_STATUS_FORBIDDEN ||
+      message_mentions (message, "api key") || message_mentions (message, "apikey"))
     kind = PIXVERSE_ERROR_AUTH;
   else if (message_mentions (message, "credit"))
     kind = PIXVERSE_ERROR_CREDITS;
@@ -78,8 +81,8 @@ set_service_error (GError     **error,
                      _("The service refused the API key"));
       else
         g_set_error (error, PIXVERSE_ERROR, kind,
-                     _("The service reported an error (code %" G_GINT64_FORMAT ") without a message"),
-                     code);
+                     _("The service reported an error (code %lld) without a message"),
+                     (long long) code);
       return;
     }
 
@@ -157,6 +160,9 @@ _pixverse_response_parse (guint        http_status,
       return NULL;
     }
 
+  /* Strict: besides being right for an API, it refuses text after the value,
+   * on which json-glib 1.10's immutable parser aborts in get_root(). */
+  json_parser_set_strict (parser, TRUE);
   if (length > 0 && json_parser_load_from_data (parser, body, length, NULL))
     {
       root = json_parser_get_root (parser);
@@ -185,7 +191,7 @@ _pixverse_response_parse (guint        http_status,
 
       if (member_is (envelope, "message", G_TYPE_STRING))
         message = json_object_get_string_member (envelope, "message");
-      set_service_error (error, code, message);
+      set_service_error (error, http_status, code, message);
       return NULL;
     }
 
@@ -380,8 +386,8 @@ _pixverse_response_task_info (JsonObject  *data,
   if (status < PIXVERSE_TASK_STATUS_PROCESSING || status > PIXVERSE_TASK_STATUS_FAILED)
     {
       g_set_error (error, PIXVERSE_ERROR, PIXVERSE_ERROR_PROTOCOL,
-                   _("The service reported an unknown job status (%" G_GINT64_FORMAT ")"),
-                   status);
+                   _("The service reported an unknown job status (%lld)"),
+                   (long long) status);
       return NULL;
     }
   info->status = (PixverseTaskStatus) status;

@@ -8,6 +8,12 @@
 
 #include "pixverse-application.h"
 
+/* tests/desktop builds this file again with the build tree's catalogs; the
+ * installed program reads them from LOCALEDIR. */
+#ifndef PIXVERSE_LOCALEDIR
+#define PIXVERSE_LOCALEDIR LOCALEDIR
+#endif
+
 int
 main (int   argc,
       char *argv[])
@@ -15,7 +21,7 @@ main (int   argc,
   g_autoptr(PixverseApplication) app = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, PIXVERSE_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -129,14 +129,14 @@ _pixverse_format_relative_time (gint64 then,
     return g_strdup (_("yesterday"));
 
   if (days < 7)
-    /* Translators: a weekday, see the strftime manual */
+    /* Translators: a weekday, see the strftime manual. xgettext:no-c-format */
     return g_date_time_format (then_dt, _("%A"));
 
   if (g_date_time_get_year (then_dt) == g_date_time_get_year (now_dt))
-    /* Translators: a date in this year, see the strftime manual */
+    /* Translators: a date in this year, see the strftime manual. xgettext:no-c-format */
     return g_date_time_format (then_dt, _("%b %-d"));
 
-  /* Translators: a date in another year, see the strftime manual */
+  /* Translators: a date in another year, see the strftime manual. xgettext:no-c-format */
   return g_date_time_format (then_dt, _("%b %-d, %Y"));
 }
 
@@ -513,10 +513,13 @@ pixverse_history_row_update_time_tooltip (PixverseHistoryRow *self)
 
   created_at = pixverse_task_get_created_at (self->task);
   if (created_at > 0 && (created = g_date_time_new_from_unix_local (created_at)))
-    /* Translators: a date and time, see the strftime manual */
+    /* Translators: a date and time, see the strftime manual. xgettext:no-c-format */
     text = g_date_time_format (created, _("%B %-d, %Y at %H:%M"));
 
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), text);
+  /* Setting a tooltip asks the display where the pointer is (a round trip
+   * on X11): only when it changes, not on every tick of every row. */
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->time_label)), text) != 0)
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), text);
 }
 
 static void
@@ -546,6 +549,7 @@ pixverse_history_row_update (PixverseHistoryRow *self)
       gtk_label_set_label (self->status_label, "");
       gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
       gtk_widget_set_visible (GTK_WIDGET (self->check_again_button), FALSE);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->check_again_button), NULL);
       summary = g_strdup ("");
     }
   else
@@ -575,8 +579,12 @@ pixverse_history_row_update (PixverseHistoryRow *self)
         gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
 
       unknown = pixverse_task_get_status (self->task) == PIXVERSE_JOB_UNKNOWN;
+      /* Target first, then name: a name without its target makes GTK warn
+       * about a parameter type mismatch when a recycled row is bound. */
       gtk_actionable_set_action_target (GTK_ACTIONABLE (self->check_again_button),
                                         "x", pixverse_task_get_id (self->task));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->check_again_button),
+                                      "win.check-again");
       gtk_widget_set_visible (GTK_WIDGET (self->check_again_button), unknown);
 
       /* Translators: a job in the history list, for screen readers:

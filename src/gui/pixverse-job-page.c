@@ -385,7 +385,7 @@ pixverse_job_page_update (PixverseJobPage *self)
 
   created_at = pixverse_task_get_created_at (self->task);
   if (created_at > 0 && (created_dt = g_date_time_new_from_unix_local (created_at)))
-    /* Translators: a date and time, see the strftime manual */
+    /* Translators: a date and time, see the strftime manual. xgettext:no-c-format */
     created_full = g_date_time_format (created_dt, _("%B %-d, %Y at %H:%M"));
   if (created_at > 0)
     {

@@ -161,11 +161,13 @@ static void
 pixverse_window_update_content (PixverseWindow *self)
 {
   PixverseKeyState state;
+  const char *previous;
   const char *page;
 
   g_assert (PIXVERSE_IS_WINDOW (self));
 
   state = pixverse_application_get_key_state (self->application);
+  previous = gtk_stack_get_visible_child_name (self->content_stack);
 
   if (self->shown_task != NULL && self->job_page != NULL)
     page = "job";
@@ -177,6 +179,17 @@ pixverse_window_update_content (PixverseWindow *self)
     page = "composer";
 
   gtk_stack_set_visible_child_name (self->content_stack, page);
+
+  /* Out of start-up or the welcome page, the first thing to do is type:
+   * the keyboard goes there, not to the first button of the header bar. */
+  if (g_strcmp0 (previous, page) != 0 &&
+      (previous == NULL || g_str_equal (previous, "loading") || g_str_equal (previous, "welcome")))
+    {
+      if (g_str_equal (page, "composer"))
+        pixverse_composer_focus_prompt (self->composer);
+      else if (g_str_equal (page, "welcome"))
+        gtk_widget_grab_focus (GTK_WIDGET (self->welcome_key_row));
+    }
 
   pixverse_window_update_title (self);
   pixverse_window_update_banner (self);
@@ -831,6 +844,50 @@ pixverse_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (pixverse_window_parent_class)->close_request (window);
 }
 
+/* PIXVERSE_QUIT_AFTER_FIRST_FRAME=1, for bench/run: after the first frame
+ * that shows the opened history (its top row read) and the key looked up,
+ * print "first-frame <g_get_monotonic_time ()>" and quit. */
+static gboolean
+pixverse_window_shows_history (PixverseWindow *self)
+{
+  g_autoptr(PixverseTask) top = NULL;
+
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  if (pixverse_application_get_loading (self->application) ||
+      pixverse_application_get_key_state (self->application) == PIXVERSE_KEY_LOOKING_UP)
+    return FALSE;
+  if (self->jobs == NULL)
+    return self->history == NULL;
+
+  top = g_list_model_get_item (G_LIST_MODEL (self->jobs), 0);
+  return top == NULL || pixverse_task_get_request (top) != NULL;
+}
+
+static void
+first_frame_after_paint_cb (PixverseWindow *self,
+                            GdkFrameClock  *clock)
+{
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  if (!pixverse_window_shows_history (self))
+    return;
+
+  g_signal_handlers_disconnect_by_func (clock, first_frame_after_paint_cb, self);
+  g_print ("first-frame %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  g_application_quit (G_APPLICATION (self->application));
+}
+
+static void
+first_frame_realize_cb (PixverseWindow *self)
+{
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
+                           G_CALLBACK (first_frame_after_paint_cb), self,
+                           G_CONNECT_SWAPPED);
+}
+
 /* Hooks the window to its app's core objects; "application" is not a
  * construct property, so this runs once it is set. */
 static void
@@ -868,6 +925,9 @@ pixverse_window_setup (PixverseWindow *self)
   pixverse_window_set_history (self);
   pixverse_window_update_credits (self);
   pixverse_window_update_content (self);
+
+  if (g_strcmp0 (g_getenv ("PIXVERSE_QUIT_AFTER_FIRST_FRAME"), "1") == 0)
+    g_signal_connect (self, "realize", G_CALLBACK (first_frame_realize_cb), NULL);
 }
 
 static void

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "bench-stalls"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "fake-pixwith.h"
+#include "pixverse-application.h"
+#include "pixverse-window.h"
+
+/*
+ * bench-stalls JOBS SCALE IDLE_MS
+ *
+ * The real app and window (under Xvfb), the fake service on a thread of its
+ * own (so its work is not counted as ours). A 1 ms timeout source and a
+ * frame-clock tick callback note the longest gap between their runs: first
+ * for IDLE_MS with the window idle (the reference: what the machine and GTK
+ * alone cost), then while JOBS jobs (estimated_time 150 s, time SCALE times
+ * faster) are submitted at once through the app's PixverseMonitor, shown in
+ * the list, polled, completed, downloaded and written to the history, until
+ * the monitor has nothing left to do. Prints:
+ *   stalls JOBS idle_max_ms busy_max_ms busy_frame_max_ms busy_gaps_over_16ms busy_s
+ *          busy_cpu_max_ms
+ * the last being the most CPU time the main thread itself spent between two
+ * runs of the timeout (the wall-clock gaps also hold time the machine gave
+ * to other processes).
+ */
+
+#define ESTIMATED_TIME 150
+
+/* The fake service's thread */
+
+typedef struct
+{
+  GMutex   lock;
+  GCond    cond;
+  char    *url;
+  double   scale;
+  gboolean quit;
+  GMainContext *context;
+} Server;
+
+static gpointer
+server_thread (gpointer data)
+{
+  Server *server = data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(FakePixwith) fake = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_main_context_push_thread_default (context);
+  fake = fake_pixwith_new (&error);
+  g_assert_no_error (error);
+  fake_pixwith_set_estimated_time (fake, ESTIMATED_TIME);
+  fake_pixwith_set_time_scale (fake, server->scale);
+
+  g_mutex_lock (&server->lock);
+  server->url = g_strdup (fake_pixwith_get_url (fake));
+  server->context = context;
+  g_cond_signal (&server->cond);
+  g_mutex_unlock (&server->lock);
+
+  while (!g_atomic_int_get (&server->quit))
+    g_main_context_iteration (context, TRUE);
+
+  g_clear_object (&fake);
+  g_main_context_pop_thread_default (context);
+  return NULL;
+}
+
+/* The gap meters */
+
+typedef struct
+{
+  gint64 last_timeout;
+  gint64 last_frame;
+  gint64 max_timeout;
+  gint64 max_frame;
+  guint  over_16ms;
+  gint64 last_cpu;
+  gint64 max_cpu;
+} Meter;
+
+static Meter meter;
+
+/* CPU time of the calling (main) thread, in µs. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static void
+meter_reset (void)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  meter = (Meter) { now, 0, 0, 0, 0, thread_cpu_us (), 0 };
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 gap = now - meter.last_timeout;
+  gint64 cpu = thread_cpu_us ();
+
+  /* The wall-clock gap includes time the machine gave to other processes;
+   * the main thread's own CPU time in it is what our code cost. */
+  meter.max_timeout = MAX (meter.max_timeout, gap);
+  meter.max_cpu = MAX (meter.max_cpu, cpu - meter.last_cpu);
+  meter.last_cpu = cpu;
+  if (gap > 16000)
+    meter.over_16ms++;
+  meter.last_timeout = now;
+
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tick_cb (GtkWidget     *widget,
+         GdkFrameClock *clock,
+         gpointer       user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (meter.last_frame != 0)
+    meter.max_frame = MAX (meter.max_frame, now - meter.last_frame);
+  meter.last_frame = now;
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* BENCH_STALL_STACKS=1, for finding the cause: a watchdog prints the main
+ * thread's stack (eu-stack) when it has not run the timeout for 60 ms. */
+static gint64 watched_pid;
+static volatile gint watchdog_quit;
+
+static gpointer
+watchdog_thread (gpointer data)
+{
+  gint64 dumped_for = -1;
+
+  while (!g_atomic_int_get (&watchdog_quit))
+    {
+      gint64 last = meter.last_timeout;
+
+      g_usleep (20000);
+      if (last != 0 && last == meter.last_timeout && last != dumped_for &&
+          g_get_monotonic_time () - last > 60000)
+        {
+          g_autofree char *cmd = g_strdup_printf ("eu-stack -p %" G_GINT64_FORMAT " -n 40", watched_pid);
+          g_autofree char *out = NULL;
+          char *main_end;
+
+          dumped_for = last;
+          if (g_spawn_command_line_sync (cmd, &out, NULL, NULL, NULL) && out != NULL)
+            {
+              /* The main thread is the first one listed. */
+              if ((main_end = strstr (out, "\nTID")) && (main_end = strstr (main_end + 1, "\nTID")))
+                *main_end = '\0';
+              g_printerr ("--- main thread stalled %.0f ms:\n%s\n",
+                          (g_get_monotonic_time () - last) / 1000.0, out);
+            }
+        }
+    }
+
+  return NULL;
+}
+
+/* The app */
+
+typedef struct
+{
+  guint    n_jobs;
+  guint    idle_ms;
+  guint    submitted;
+  guint    failed;
+  gboolean done;
+  gint64   idle_max;
+  gint64   busy_max;
+  gint64   busy_frame_max;
+  gint64   busy_cpu_max;
+  guint    busy_over;
+  double   busy_s;
+} Bench;
+
+static gboolean
+flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_for (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, flag_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+submit_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Bench *bench = user_data;
+  g_autoptr(PixverseTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  task = pixverse_monitor_submit_finish (PIXVERSE_MONITOR (object), result, &error);
+  if (task == NULL)
+    {
+      g_printerr ("bench-stalls: %s\n", error->message);
+      bench->failed++;
+    }
+  bench->submitted++;
+}
+
+static void
+activate_cb (GApplication *app,
+             Bench        *bench)
+{
+  PixverseApplication *self = PIXVERSE_APPLICATION (app);
+  GtkWidget *window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  PixverseMonitor *monitor;
+  guint timeout_id;
+  guint tick_id;
+  gint64 start;
+
+  if (bench->done)
+    return;
+
+  while (pixverse_application_get_loading (self) ||
+         pixverse_application_get_key_state (self) == PIXVERSE_KEY_LOOKING_UP ||
+         !gtk_widget_get_mapped (window))
+    g_main_context_iteration (NULL, TRUE);
+  monitor = pixverse_application_get_monitor (self);
+  if (monitor == NULL)
+    g_error ("The history did not open");
+  run_for (500);
+
+  timeout_id = g_timeout_add (1, timeout_cb, NULL);
+  tick_id = gtk_widget_add_tick_callback (window, tick_cb, NULL, NULL);
+
+  meter_reset ();
+  run_for (bench->idle_ms);
+  bench->idle_max = meter.max_timeout;
+
+  meter_reset ();
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < bench->n_jobs; i++)
+    {
+      g_autoptr(PixverseRequest) request = pixverse_request_new ();
+      g_autofree char *prompt = g_strdup_printf ("A paper boat on a stormy sea, take %u", i + 1);
+
+      pixverse_request_set_prompt (request, prompt);
+      pixverse_monitor_submit_async (monitor, request, NULL, NULL, submit_cb, bench);
+    }
+  while (bench->submitted < bench->n_jobs || pixverse_monitor_get_n_active (monitor) > 0)
+    g_main_context_iteration (NULL, TRUE);
+  bench->busy_s = (g_get_monotonic_time () - start) / 1e6;
+  bench->busy_max = meter.max_timeout;
+  bench->busy_frame_max = meter.max_frame;
+  bench->busy_cpu_max = meter.max_cpu;
+  bench->busy_over = meter.over_16ms;
+
+  g_source_remove (timeout_id);
+  gtk_widget_remove_tick_callback (window, tick_id);
+  bench->done = TRUE;
+  gtk_window_close (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  Server server = { 0 };
+  Bench bench = { 0 };
+  g_autoptr(PixverseApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  GThread *thread;
+  int status;
+
+  if (argc != 4 || (bench.n_jobs = atoi (argv[1])) < 1 ||
+      !((server.scale = g_ascii_strtod (argv[2], NULL)) > 0) ||
+      (bench.idle_ms = atoi (argv[3])) < 1)
+    {
+      g_printerr ("usage: bench-stalls JOBS SCALE IDLE_MS\n");
+      return 2;
+    }
+
+  dir = g_dir_make_tmp ("bench-stalls-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("XDG_DATA_HOME", dir, TRUE);
+  g_setenv ("XDG_CACHE_HOME", dir, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", dir, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("PIXVERSE_TIME_SCALE", argv[2], TRUE);
+  g_setenv ("PIXVERSE_API_KEY", PIXVERSE_TEST_API_KEY, TRUE);
+
+  g_mutex_init (&server.lock);
+  g_cond_init (&server.cond);
+  thread = g_thread_new ("fake-pixwith", server_thread, &server);
+  g_mutex_lock (&server.lock);
+  while (server.url == NULL)
+    g_cond_wait (&server.cond, &server.lock);
+  g_mutex_unlock (&server.lock);
+  g_setenv ("PIXVERSE_API_URL", server.url, TRUE);
+
+  if (g_strcmp0 (g_getenv ("BENCH_STALL_STACKS"), "1") == 0)
+    {
+      watched_pid = getpid ();
+      /* Yama lets a child (eu-stack) trace its parent only when asked. */
+      prctl (PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+      g_thread_unref (g_thread_new ("watchdog", watchdog_thread, NULL));
+    }
+
+  app = pixverse_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (app, "activate", G_CALLBACK (activate_cb), &bench);
+  status = g_application_run (G_APPLICATION (app), 0, NULL);
+
+  g_atomic_int_set (&watchdog_quit, TRUE);
+  g_atomic_int_set (&server.quit, TRUE);
+  g_main_context_wakeup (server.context);
+  g_thread_join (thread);
+  g_free (server.url);
+
+  if (status != 0 || !bench.done || bench.failed > 0)
+    return 1;
+
+  g_print ("stalls %u %.1f %.1f %.1f %u %.1f %.1f\n", bench.n_jobs,
+           bench.idle_max / 1000.0, bench.busy_max / 1000.0, bench.busy_frame_max / 1000.0,
+           bench.busy_over, bench.busy_s, bench.busy_cpu_max / 1000.0);
+  return 0;
+}

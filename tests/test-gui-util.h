@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+/*
+ * What every test that shows widgets needs: the real MIME database, waiting
+ * on the main loop, and finding widgets in a tree.
+ */
+
+/*
+ * Call first in main(), before g_test_init().
+ *
+ * G_TEST_OPTION_ISOLATE_DIRS points the system data dirs at empty temporary
+ * ones, which hides shared-mime-info: gdk-pixbuf then cannot tell an SVG icon
+ * from text, and GTK's "Failed to load icon" warning is fatal in the tests.
+ * The MIME database is read-only system data, so the tests keep the real one.
+ */
+static inline void
+pixverse_test_keep_mime_database (void)
+{
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
+
+  for (const char * const *dir = g_get_system_data_dirs (); *dir != NULL; dir++)
+    g_ptr_array_add (dirs, g_build_filename (*dir, "mime", NULL));
+  g_ptr_array_add (dirs, NULL);
+
+  g_content_type_set_mime_dirs ((const char * const *) dirs->pdata);
+}
+
+static inline gboolean
+timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until @cond holds, failing after @seconds. */
+#define wait_for(cond, seconds)                                               \
+  G_STMT_START {                                                              \
+    gboolean timed_out_ = FALSE;                                              \
+    guint source_ = g_timeout_add_seconds ((seconds), timeout_cb, &timed_out_); \
+    while (!(cond) && !timed_out_)                                            \
+      g_main_context_iteration (NULL, TRUE);                                  \
+    if (!timed_out_)                                                          \
+      g_source_remove (source_);                                              \
+    if (!(cond))                                                              \
+      g_error ("Timed out after %d s waiting for %s", (seconds), #cond);      \
+  } G_STMT_END
+
+/* Lets pending idles, redraws and async callbacks run for @ms. */
+static inline void
+drain (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Whether @widget would be drawn: it and its ancestors are visible, and no
+ * stack has it on a hidden page. */
+static inline gboolean
+shown (GtkWidget *widget)
+{
+  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
+    if (!gtk_widget_get_visible (widget) || !gtk_widget_get_child_visible (widget))
+      return FALSE;
+
+  return TRUE;
+}
+
+/* Adds @widget and every descendant of type @type to @found, in tree order. */
+static inline void
+collect (GtkWidget *widget,
+         GType      type,
+         GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect (child, type, found);
+}
+
+static inline GtkWidget *
+find_first (GtkWidget *root,
+            GType      type)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new ();
+
+  collect (root, type, found);
+
+  return found->len > 0 ? g_ptr_array_index (found, 0) : NULL;
+}
