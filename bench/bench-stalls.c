@@ -27,7 +27,7 @@
  * the list, polled, completed, downloaded and written to the history, until
  * the monitor has nothing left to do. Prints:
  *   stalls JOBS idle_max_ms busy_max_ms busy_frame_max_ms busy_gaps_over_16ms busy_s
- *          busy_cpu_max_ms
+ *          busy_cpu_max_ms busy_frame_cpu_max_ms busy_other_cpu_max_ms
  * the last being the most CPU time the main thread itself spent between two
  * runs of the timeout (the wall-clock gaps also hold time the machine gave
  * to other processes).
@@ -86,6 +86,10 @@ typedef struct
   guint  over_16ms;
   gint64 last_cpu;
   gint64 max_cpu;
+  gint64 paint_start_cpu;  /* at the frame's before-paint */
+  gint64 frame_cpu;        /* in frames since the last timeout */
+  gint64 max_frame_cpu;    /* one frame, before-paint to after-paint */
+  gint64 max_other_cpu;    /* one gap, less its frames */
 } Meter;
 
 static Meter meter;
@@ -105,7 +109,7 @@ meter_reset (void)
 {
   gint64 now = g_get_monotonic_time ();
 
-  meter = (Meter) { now, 0, 0, 0, 0, thread_cpu_us (), 0 };
+  meter = (Meter) { .last_timeout = now, .last_cpu = thread_cpu_us () };
 }
 
 static gboolean
@@ -119,7 +123,9 @@ timeout_cb (gpointer user_data)
    * the main thread's own CPU time in it is what our code cost. */
   meter.max_timeout = MAX (meter.max_timeout, gap);
   meter.max_cpu = MAX (meter.max_cpu, cpu - meter.last_cpu);
+  meter.max_other_cpu = MAX (meter.max_other_cpu, cpu - meter.last_cpu - meter.frame_cpu);
   meter.last_cpu = cpu;
+  meter.frame_cpu = 0;
   if (gap > 16000)
     meter.over_16ms++;
   meter.last_timeout = now;
@@ -141,9 +147,34 @@ tick_cb (GtkWidget     *widget,
   return G_SOURCE_CONTINUE;
 }
 
-/* BENCH_STALL_STACKS=1, for finding the cause: a watchdog prints the main
- * thread's stack (eu-stack) when it has not run the timeout for 60 ms. */
+/* A frame's own cost, to tell drawing (layout, CSS, rendering) from the
+ * app's work between frames. */
+static void
+before_paint_cb (GdkFrameClock *clock,
+                 gpointer       user_data)
+{
+  meter.paint_start_cpu = thread_cpu_us ();
+}
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  gint64 cost;
+
+  if (meter.paint_start_cpu == 0)
+    return;
+  cost = thread_cpu_us () - meter.paint_start_cpu;
+  meter.frame_cpu += cost;
+  meter.max_frame_cpu = MAX (meter.max_frame_cpu, cost);
+  meter.paint_start_cpu = 0;
+}
+
+/* BENCH_STALL_STACKS=MS, for finding the cause: a watchdog prints the main
+ * thread's stack (eu-stack) when it has not run the timeout for MS ms
+ * (1 means 60 ms). */
 static gint64 watched_pid;
+static gint64 watch_threshold_us;
 static volatile gint watchdog_quit;
 
 static gpointer
@@ -155,9 +186,9 @@ watchdog_thread (gpointer data)
     {
       gint64 last = meter.last_timeout;
 
-      g_usleep (20000);
+      g_usleep (MIN (watch_threshold_us / 3, 20000));
       if (last != 0 && last == meter.last_timeout && last != dumped_for &&
-          g_get_monotonic_time () - last > 60000)
+          g_get_monotonic_time () - last > watch_threshold_us)
         {
           g_autofree char *cmd = g_strdup_printf ("eu-stack -p %" G_GINT64_FORMAT " -n 40", watched_pid);
           g_autofree char *out = NULL;
@@ -191,6 +222,8 @@ typedef struct
   gint64   busy_max;
   gint64   busy_frame_max;
   gint64   busy_cpu_max;
+  gint64   busy_frame_cpu_max;
+  gint64   busy_other_cpu_max;
   guint    busy_over;
   double   busy_s;
 } Bench;
@@ -237,6 +270,7 @@ activate_cb (GApplication *app,
   PixverseApplication *self = PIXVERSE_APPLICATION (app);
   GtkWidget *window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
   PixverseMonitor *monitor;
+  GdkFrameClock *clock;
   guint timeout_id;
   guint tick_id;
   gint64 start;
@@ -255,6 +289,9 @@ activate_cb (GApplication *app,
 
   timeout_id = g_timeout_add (1, timeout_cb, NULL);
   tick_id = gtk_widget_add_tick_callback (window, tick_cb, NULL, NULL);
+  clock = gtk_widget_get_frame_clock (window);
+  g_signal_connect (clock, "before-paint", G_CALLBACK (before_paint_cb), NULL);
+  g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), NULL);
 
   meter_reset ();
   run_for (bench->idle_ms);
@@ -276,10 +313,14 @@ activate_cb (GApplication *app,
   bench->busy_max = meter.max_timeout;
   bench->busy_frame_max = meter.max_frame;
   bench->busy_cpu_max = meter.max_cpu;
+  bench->busy_frame_cpu_max = meter.max_frame_cpu;
+  bench->busy_other_cpu_max = meter.max_other_cpu;
   bench->busy_over = meter.over_16ms;
 
   g_source_remove (timeout_id);
   gtk_widget_remove_tick_callback (window, tick_id);
+  g_signal_handlers_disconnect_by_func (clock, before_paint_cb, NULL);
+  g_signal_handlers_disconnect_by_func (clock, after_paint_cb, NULL);
   bench->done = TRUE;
   gtk_window_close (GTK_WINDOW (window));
 }
@@ -322,8 +363,11 @@ main (int   argc,
   g_mutex_unlock (&server.lock);
   g_setenv ("PIXVERSE_API_URL", server.url, TRUE);
 
-  if (g_strcmp0 (g_getenv ("BENCH_STALL_STACKS"), "1") == 0)
+  if (g_getenv ("BENCH_STALL_STACKS") != NULL &&
+      (watch_threshold_us = g_ascii_strtoll (g_getenv ("BENCH_STALL_STACKS"), NULL, 10) * 1000) > 0)
     {
+      if (watch_threshold_us == 1000)
+        watch_threshold_us = 60000;
       watched_pid = getpid ();
       /* Yama lets a child (eu-stack) trace its parent only when asked. */
       prctl (PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
@@ -344,8 +388,9 @@ main (int   argc,
   if (status != 0 || !bench.done || bench.failed > 0)
     return 1;
 
-  g_print ("stalls %u %.1f %.1f %.1f %u %.1f %.1f\n", bench.n_jobs,
+  g_print ("stalls %u %.1f %.1f %.1f %u %.1f %.1f %.1f %.1f\n", bench.n_jobs,
            bench.idle_max / 1000.0, bench.busy_max / 1000.0, bench.busy_frame_max / 1000.0,
-           bench.busy_over, bench.busy_s, bench.busy_cpu_max / 1000.0);
+           bench.busy_over, bench.busy_s, bench.busy_cpu_max / 1000.0,
+           bench.busy_frame_cpu_max / 1000.0, bench.busy_other_cpu_max / 1000.0);
   return 0;
 }

@@ -778,7 +778,7 @@ pixverse_history_row_get_task (PixverseHistoryRow *self)
  * @self: a #PixverseHistoryRow
  * @task: (nullable): the job to show
  *
- * Rows are recycled by the list view: the handler on the previous task goes
+ * Rows are recycled by the history view: the handler on the previous task goes
  * with it.
  */
 void

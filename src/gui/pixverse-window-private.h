@@ -30,7 +30,7 @@ struct _PixverseWindow
   GtkSearchEntry         *search_entry;
   AdwToggleGroup         *status_group;
   GtkStack               *sidebar_stack;
-  GtkListView            *list_view;
+  GtkGridView            *history_view;
   AdwStatusPage          *history_error_page;
   GtkLabel               *credits_label;
   AdwBanner              *banner;

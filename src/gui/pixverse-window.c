@@ -325,7 +325,7 @@ _pixverse_window_show_task (PixverseWindow *self,
   if (_pixverse_window_find_position (self, pixverse_task_get_id (task), &position))
     {
       pixverse_window_select_position (self, position);
-      gtk_list_view_scroll_to (self->list_view, position, GTK_LIST_SCROLL_NONE, NULL);
+      gtk_grid_view_scroll_to (self->history_view, position, GTK_LIST_SCROLL_NONE, NULL);
     }
   else
     pixverse_window_select_position (self, GTK_INVALID_LIST_POSITION);
@@ -449,9 +449,9 @@ selection_changed_cb (PixverseWindow     *self,
 }
 
 static void
-list_view_activate_cb (PixverseWindow *self,
-                       guint           position,
-                       GtkListView    *list_view)
+history_view_activate_cb (PixverseWindow *self,
+                          guint           position,
+                          GtkGridView    *history_view)
 {
   g_autoptr(PixverseTask) task = NULL;
 
@@ -942,8 +942,8 @@ pixverse_window_dispose (GObject *object)
     g_signal_handlers_disconnect_by_func (self->shown_task, shown_task_changed_cb, self);
   g_clear_object (&self->shown_task);
 
-  if (self->list_view != NULL)
-    gtk_list_view_set_model (self->list_view, NULL);
+  if (self->history_view != NULL)
+    gtk_grid_view_set_model (self->history_view, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PIXVERSE_TYPE_WINDOW);
 
@@ -1020,7 +1020,7 @@ pixverse_window_class_init (PixverseWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, status_group);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, sidebar_stack);
-  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, list_view);
+  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, history_view);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, history_error_page);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, credits_label);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, banner);
@@ -1036,7 +1036,7 @@ pixverse_window_class_init (PixverseWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, stop_search_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, status_group_notify_active_cb);
-  gtk_widget_class_bind_template_callback (widget_class, list_view_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, history_view_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_save_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_key_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_test_key_cb);
@@ -1061,9 +1061,9 @@ pixverse_window_init (PixverseWindow *self)
   g_signal_connect_object (self->selection, "notify::selected-item",
                            G_CALLBACK (selection_changed_cb), self,
                            G_CONNECT_SWAPPED);
-  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  gtk_grid_view_set_model (self->history_view, GTK_SELECTION_MODEL (self->selection));
 
-  gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self->list_view));
+  gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self->history_view));
 }
 
 PixverseWindow *

@@ -60,11 +60,12 @@ void        faults_remove_tree        (GFile          *file);
 GPtrArray  *faults_find_in_tree       (const char     *dir,
                                        const char     *needle);
 
-/* An https server on 127.0.0.1 with the self-signed certificate of
- * tests/fixtures: counts the requests that get through (none should). */
+/* An https listener on 127.0.0.1 with the self-signed certificate of
+ * tests/fixtures: counts the clients that complete the TLS handshake and so
+ * could send a request (none should). */
 GObject    *faults_tls_server_new     (guint          *requests,
                                        char          **url);
-/* Lets the server side of refused handshakes finish, then stops it. */
+/* Stops listening and ends the server side of every handshake. */
 void        faults_tls_server_stop    (GObject        *server);
 
 G_END_DECLS
