@@ -51,6 +51,32 @@ timeout_cb (gpointer user_data)
       g_error ("Timed out after %d s waiting for %s", (seconds), #cond);      \
   } G_STMT_END
 
+static inline void
+frame_painted_cb (GdkFrameClock *clock,
+                  gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* Waits until @widget's window has drawn a frame: then the window system
+ * has placed and sized it, and a size set later is not lost to the first
+ * configure (the history may open before that). */
+static inline void
+wait_for_first_frame (GtkWidget *widget,
+                      guint      seconds)
+{
+  GdkFrameClock *clock;
+  gboolean painted = FALSE;
+  gulong handler;
+
+  wait_for (gtk_widget_get_mapped (widget), seconds);
+  clock = gtk_widget_get_frame_clock (widget);
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (frame_painted_cb), &painted);
+  gtk_widget_queue_draw (widget);
+  wait_for (painted, seconds);
+  g_signal_handler_disconnect (clock, handler);
+}
+
 /* Lets pending idles, redraws and async callbacks run for @ms. */
 static inline void
 drain (guint ms)
@@ -98,4 +124,29 @@ find_first (GtkWidget *root,
   collect (root, type, found);
 
   return found->len > 0 ? g_ptr_array_index (found, 0) : NULL;
+}
+
+/* The text a person reads in @widget, a label or an inscription, or NULL. */
+static inline const char *
+widget_text (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget))
+    return gtk_label_get_label (GTK_LABEL (widget));
+  if (GTK_IS_INSCRIPTION (widget))
+    return gtk_inscription_get_text (GTK_INSCRIPTION (widget));
+  return NULL;
+}
+
+/* Adds every label and inscription under @root to @found, in tree order. */
+static inline void
+collect_texts (GtkWidget *widget,
+               GPtrArray *found)
+{
+  if (GTK_IS_LABEL (widget) || GTK_IS_INSCRIPTION (widget))
+    g_ptr_array_add (found, widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_texts (child, found);
 }

@@ -72,18 +72,19 @@ make_task (gint64            id,
   return task;
 }
 
-static GtkLabel *
+/* A shown label or inscription that reads @text. */
+static GtkWidget *
 find_label (GtkWidget  *root,
             const char *text)
 {
   g_autoptr(GPtrArray) labels = g_ptr_array_new ();
 
-  collect (root, GTK_TYPE_LABEL, labels);
+  collect_texts (root, labels);
   for (guint i = 0; i < labels->len; i++)
     {
-      GtkLabel *label = g_ptr_array_index (labels, i);
+      GtkWidget *label = g_ptr_array_index (labels, i);
 
-      if (shown (GTK_WIDGET (label)) && g_strcmp0 (gtk_label_get_label (label), text) == 0)
+      if (shown (label) && g_strcmp0 (widget_text (label), text) == 0)
         return label;
     }
 
@@ -97,17 +98,17 @@ has_label (GtkWidget  *root,
   return find_label (root, text) != NULL;
 }
 
-/* Every shown label, for messages when an expectation fails. */
+/* Every shown label and inscription, for messages when an expectation fails. */
 static char *
 dump_labels (GtkWidget *root)
 {
   g_autoptr(GPtrArray) labels = g_ptr_array_new ();
   GString *str = g_string_new (NULL);
 
-  collect (root, GTK_TYPE_LABEL, labels);
+  collect_texts (root, labels);
   for (guint i = 0; i < labels->len; i++)
     if (shown (g_ptr_array_index (labels, i)))
-      g_string_append_printf (str, "[%s] ", gtk_label_get_label (g_ptr_array_index (labels, i)));
+      g_string_append_printf (str, "[%s] ", widget_text (g_ptr_array_index (labels, i)));
 
   return g_string_free (str, FALSE);
 }
@@ -392,7 +393,7 @@ test_row_statuses (void)
   PixverseTask *task;
   GtkWidget *row;
   GtkProgressBar *bar;
-  GtkLabel *label;
+  GtkWidget *label;
   const char *summary;
 
   /* Submitting, fresh and left behind by a crash */

@@ -289,6 +289,36 @@ submit_ok (Fixture *f,
   return task;
 }
 
+/* Sends @n jobs at once, as a script would, and waits for all of them to
+ * be taken by the service. */
+static GPtrArray *
+submit_many (Fixture *f,
+             guint    n,
+             int      outputs)
+{
+  g_autofree GAsyncResult **results = g_new0 (GAsyncResult *, n);
+  GPtrArray *tasks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PixverseRequest) request = valid_request (outputs);
+
+      pixverse_monitor_submit_async (f->monitor, request, NULL, NULL, store_result, &results[i]);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      PixverseTask *task;
+
+      task = pixverse_monitor_submit_finish (f->monitor, wait_result (&results[i]), &error);
+      g_assert_no_error (error);
+      g_clear_object (&results[i]);
+      g_ptr_array_add (tasks, task);
+    }
+
+  return tasks;
+}
+
 static gboolean
 was_finished (Fixture      *f,
               PixverseTask *task)
@@ -773,8 +803,7 @@ test_independent (Fixture       *f,
   const FakeFault server_error = { FAKE_FAULT_STATUS, 502, "text/html", "<html>Bad Gateway</html>" };
   g_autoptr(PixverseRequest) request = valid_request (1);
   g_autoptr(PixverseTask) broken = NULL;
-  GAsyncResult *results[10] = { NULL };
-  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) tasks = NULL;
   Seen seen[10] = { { 0 } };
   double worst = 0.0;
   guint gets;
@@ -788,24 +817,11 @@ test_independent (Fixture       *f,
   pixverse_monitor_resume (f->monitor);
 
   fake_pixwith_set_estimated_time (f->server, 150);
-  for (guint i = 0; i < 10; i++)
-    {
-      g_autoptr(PixverseRequest) each = valid_request (1);
-
-      pixverse_monitor_submit_async (f->monitor, each, NULL, NULL, store_result, &results[i]);
-    }
-  wait_for (pixverse_monitor_get_n_active (f->monitor) == 11);
-  for (guint i = 0; i < 10; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      PixverseTask *task;
-
-      task = pixverse_monitor_submit_finish (f->monitor, wait_result (&results[i]), &error);
-      g_assert_no_error (error);
-      g_clear_object (&results[i]);
-      g_signal_connect (task, "notify::status", G_CALLBACK (status_changed_cb), &seen[i]);
-      g_ptr_array_add (tasks, task);
-    }
+  tasks = submit_many (f, 10, 1);
+  g_assert_cmpuint (pixverse_monitor_get_n_active (f->monitor), ==, 11);
+  for (guint i = 0; i < tasks->len; i++)
+    g_signal_connect (g_ptr_array_index (tasks, i), "notify::status",
+                      G_CALLBACK (status_changed_cb), &seen[i]);
   /* And the network hiccups for everyone now and then. */
   fake_pixwith_add_fault (f->server, "get", &server_error, 3);
 
@@ -833,6 +849,91 @@ test_independent (Fixture       *f,
   g_assert_false (was_finished (f, broken));
   g_assert_cmpuint (pixverse_monitor_get_n_active (f->monitor), ==, 1);
   g_assert_cmpuint (fake_pixwith_get_request_count (f->server, "create"), ==, 10);
+}
+
+/* Jobs made together are asked about at offsets of their own, so their
+ * answers do not all come in one moment; the offset is fixed per job, under
+ * a second of service time. */
+static void
+test_poll_spread (void)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  guint lowest = G_MAXUINT;
+  guint highest = 0;
+
+  for (gint64 id = 1; id <= 50; id++)
+    {
+      guint spread = pixverse_poll_spread_ms (id);
+
+      g_assert_cmpuint (spread, ==, pixverse_poll_spread_ms (id));
+      g_assert_cmpuint (spread, <, 1000 * SCALE);
+      g_hash_table_add (seen, GUINT_TO_POINTER (spread + 1));
+      lowest = MIN (lowest, spread);
+      highest = MAX (highest, spread);
+    }
+
+  /* 50 jobs in a row over at least half the second, in many places. */
+  g_test_message ("50 jobs: %u offsets from %u to %u ms",
+                  g_hash_table_size (seen), lowest, highest);
+  g_assert_cmpuint (g_hash_table_size (seen), >=, 10);
+  g_assert_cmpuint (highest - lowest, >=, 500 * SCALE);
+}
+
+typedef struct
+{
+  guint running;
+  guint most_running;
+} Slots;
+
+static void
+download_state_cb (PixverseTask *task,
+                   GParamSpec   *pspec,
+                   Slots        *slots)
+{
+  gboolean running = pixverse_task_get_download_state (task) == PIXVERSE_DOWNLOAD_RUNNING;
+  gboolean was_running = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "test-running"));
+
+  if (running == was_running)
+    return;
+  g_object_set_data (G_OBJECT (task), "test-running", GINT_TO_POINTER (running));
+  if (running)
+    slots->running++;
+  else
+    slots->running--;
+  slots->most_running = MAX (slots->most_running, slots->running);
+}
+
+/* Ten jobs that end together fetch their videos at most four at a time;
+ * the others wait their turn, and every one is downloaded in the end. */
+static void
+test_download_slots (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GPtrArray) tasks = NULL;
+  Slots slots = { 0 };
+
+  /* Long enough (1.2 s here) for all ten to be sent before any ends. */
+  fake_pixwith_set_estimated_time (f->server, 60);
+  tasks = submit_many (f, 10, 2);
+  for (guint i = 0; i < tasks->len; i++)
+    g_signal_connect (g_ptr_array_index (tasks, i), "notify::download-state",
+                      G_CALLBACK (download_state_cb), &slots);
+
+  for (guint i = 0; i < tasks->len; i++)
+    wait_for (was_finished (f, g_ptr_array_index (tasks, i)));
+
+  g_test_message ("10 jobs ending together: at most %u downloading at once", slots.most_running);
+  g_assert_cmpuint (slots.most_running, <=, 4);
+  g_assert_cmpuint (slots.most_running, >=, 2);
+  g_assert_cmpuint (slots.running, ==, 0);
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      PixverseTask *task = g_ptr_array_index (tasks, i);
+
+      g_signal_handlers_disconnect_by_data (task, &slots);
+      assert_downloaded (f, task, 2);
+    }
+  g_assert_cmpuint (pixverse_monitor_get_n_active (f->monitor), ==, 0);
 }
 
 /* The image is uploaded before create, and a failed upload sends no create. */
@@ -987,6 +1088,8 @@ main (int   argc,
   ADD ("/monitor/download-retry", test_download_retry);
   ADD ("/monitor/expired", test_expired);
   ADD ("/monitor/independent", test_independent);
+  g_test_add_func ("/monitor/poll-spread", test_poll_spread);
+  ADD ("/monitor/download-slots", test_download_slots);
   ADD ("/monitor/upload", test_upload);
   ADD ("/monitor/create-failures", test_create_failures);
   ADD ("/monitor/auth-pause", test_auth_pause);

@@ -243,7 +243,7 @@ activate_cb (GApplication *app,
   if (pixverse_application_get_history (f->app) == NULL)
     g_error ("The history did not open: %s",
              pixverse_application_get_history_error (f->app)->message);
-  wait_for (gtk_widget_get_mapped (GTK_WIDGET (f->window)), WAIT);
+  wait_for_first_frame (GTK_WIDGET (f->window), WAIT);
 
   f->body (f, NULL);
 

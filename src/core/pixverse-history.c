@@ -1438,8 +1438,11 @@ worker_thread (gpointer data)
 
       /* The queue's reference goes with the result to the caller's context
        * and is dropped there (when the idle is destroyed), never here: the
-       * last unref of the history on this thread would join itself. */
+       * last unref of the history on this thread would join itself.
+       * At the task's priority, as GTask returns: at idle priority it would
+       * wait behind every frame the window draws while it starts (issue 14). */
       source = g_idle_source_new ();
+      g_source_set_priority (source, g_task_get_priority (task));
       g_source_set_static_name (source, "[pixverse] history result");
       g_source_set_callback (source, op_complete_idle, task, g_object_unref);
       g_source_attach (source, g_task_get_context (task));

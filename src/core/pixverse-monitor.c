@@ -38,6 +38,11 @@ static const guint download_retry_delays[DOWNLOAD_RETRIES] = { 2, 8, 30 };
 /* Failures that put the schedule at its slow rate (pixverse-schedule.c). */
 #define SLOW_RATE_FAILURES 3
 #define MAX_FILE_STEM 100
+/* Jobs that fetch their videos at once; the others wait their turn. Fifty
+ * jobs that end together would otherwise share the line fifty ways, all
+ * finish late, and all answer on the main thread in the same moments
+ * (issue 14). */
+#define MAX_DOWNLOADING_JOBS 4
 
 typedef enum
 {
@@ -54,6 +59,7 @@ typedef struct
   JobPhase         phase;
   GSource         *timer;
   gboolean         busy;          /* a request or a poster in flight */
+  gboolean         has_slot;      /* one of the MAX_DOWNLOADING_JOBS */
 
   /* Polling, in real (wall-clock) microseconds: a resumed job continues the
    * schedule from when it was created, however long the app was closed. */
@@ -82,6 +88,8 @@ struct _PixverseMonitor
   GCancellable    *cancellable;
   GMainContext    *context;
   GHashTable      *jobs;          /* row id → Job, every job with work to do */
+  GQueue           waiting;       /* Jobs (a reference each) for a download slot */
+  guint            n_slots_taken;
   char            *videos_dir;
   char            *posters_dir;
   guint            n_submitting;
@@ -110,6 +118,7 @@ static guint signals [N_SIGNALS];
 static void job_poll              (Job *job);
 static void job_download_next     (Job *job);
 static void job_start_downloads   (Job *job);
+static void job_release_slot      (Job *job);
 
 /* ------------------------------------------------------------------------- *
  * Jobs
@@ -268,6 +277,8 @@ job_finish (Job *job)
   g_assert (PIXVERSE_IS_MONITOR (self));
 
   job_clear_timer (job);
+  /* While @job is sure to be alive: the table may hold its last reference. */
+  job_release_slot (job);
   g_hash_table_remove (self->jobs, &id);
 
   g_signal_emit (self, signals [TASK_FINISHED], 0, task);
@@ -291,7 +302,8 @@ job_poll_timer_cb (gpointer user_data)
 /* Plans the next status request on the schedule's grid: each delay counts
  * from when the previous request was due, not from when its answer came,
  * so answers that take a while do not push every later request back (and a
- * job that ends on time is seen within the schedule's 5 s). */
+ * job that ends on time is seen within the schedule's 5 s). Each job's
+ * requests are sent its own fixed offset after their point on the grid. */
 static void
 job_schedule_poll (Job *job)
 {
@@ -308,7 +320,8 @@ job_schedule_poll (Job *job)
                                      pixverse_task_get_estimated_time (job->task),
                                      job->polls_done, failures);
   job->due_us = MAX (job->due_us + (gint64) delay_ms * 1000, g_get_real_time ());
-  job_set_timer (job, job->due_us, job_poll_timer_cb);
+  job_set_timer (job, job->due_us + (gint64) pixverse_poll_spread_ms (job->id) * 1000,
+                 job_poll_timer_cb);
 }
 
 static void
@@ -840,9 +853,38 @@ job_download_next (Job *job)
                                   job_downloaded_cb, job_ref (job));
 }
 
+/* Gives free slots to the jobs that wait, first come first served. */
+static void
+monitor_fill_slots (PixverseMonitor *self)
+{
+  while (self->n_slots_taken < MAX_DOWNLOADING_JOBS && !g_queue_is_empty (&self->waiting))
+    {
+      Job *job = g_queue_pop_head (&self->waiting);
+
+      job->has_slot = TRUE;
+      self->n_slots_taken++;
+      job_download_next (job);
+      job_unref (job);
+    }
+}
+
+static void
+job_release_slot (Job *job)
+{
+  PixverseMonitor *self = job->monitor;
+
+  if (!job->has_slot || self == NULL)
+    return;
+
+  job->has_slot = FALSE;
+  self->n_slots_taken--;
+  monitor_fill_slots (self);
+}
+
 static void
 job_start_downloads (Job *job)
 {
+  PixverseMonitor *self = job->monitor;
   const char * const *videos = pixverse_task_get_video_paths (job->task);
   const char * const *posters = pixverse_task_get_poster_paths (job->task);
 
@@ -860,7 +902,24 @@ job_start_downloads (Job *job)
   job->any_failed = FALSE;
   job->any_expired = FALSE;
   g_clear_pointer (&job->download_error, g_free);
-  job_download_next (job);
+
+  /* The queue is only ever waited on while every slot is taken. */
+  if (!job->has_slot && self->n_slots_taken < MAX_DOWNLOADING_JOBS)
+    {
+      job->has_slot = TRUE;
+      self->n_slots_taken++;
+    }
+
+  if (job->has_slot)
+    {
+      job_download_next (job);
+      return;
+    }
+
+  /* Until its turn it is a job whose videos are yet to come, not one whose
+   * last attempt failed. */
+  pixverse_task_set_download_state (job->task, PIXVERSE_DOWNLOAD_NONE);
+  g_queue_push_tail (&self->waiting, job_ref (job));
 }
 
 /* ------------------------------------------------------------------------- *
@@ -1414,6 +1473,7 @@ pixverse_monitor_dispose (GObject *object)
   Job *job;
 
   g_cancellable_cancel (self->cancellable);
+  g_queue_clear_full (&self->waiting, (GDestroyNotify) job_unref);
 
   /* Callbacks still on their way find their job orphaned and stop there. */
   g_hash_table_iter_init (&iter, self->jobs);
@@ -1549,6 +1609,7 @@ pixverse_monitor_init (PixverseMonitor *self)
   self->context = g_main_context_ref_thread_default ();
   self->jobs = g_hash_table_new_full (g_int64_hash, g_int64_equal,
                                       NULL, (GDestroyNotify) job_unref);
+  g_queue_init (&self->waiting);
   self->videos_dir = pixverse_history_videos_dir ();
   self->posters_dir = pixverse_history_posters_dir ();
 }

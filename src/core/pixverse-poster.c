@@ -14,8 +14,11 @@
  * says more than the first one, and asked for that frame through its
  * "convert-sample" action signal, encoded as PNG by GStreamer itself.
  *
- * Everything blocks, so it runs on a GTask worker thread; the bus is popped
- * in short slices so that cancellation and a stuck decoder are both noticed.
+ * Everything blocks, so it runs on a worker thread; the bus is popped in
+ * short slices so that cancellation and a stuck decoder are both noticed.
+ * Posters are made one at a time, each decoded on one thread: a job's
+ * videos arrive together, and so do many jobs' (issue 14), and a decoder
+ * per video with a thread per core would leave no core to the window.
  */
 
 /* A video that does not preroll (or seek) in this long is not going to. */
@@ -183,6 +186,19 @@ grab_frame (GstElement  *play,
   return sample;
 }
 
+/* Two frames do not need a decoding thread per core. */
+static void
+element_setup_cb (GstElement *play,
+                  GstElement *element,
+                  gpointer    user_data)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element), "max-threads");
+
+  /* libav's decoders: 0 means one per core. */
+  if (pspec != NULL && pspec->value_type == G_TYPE_INT && (pspec->flags & G_PARAM_WRITABLE))
+    g_object_set (element, "max-threads", 1, NULL);
+}
+
 static gboolean
 make_poster (GFile         *video,
              GFile         *poster,
@@ -229,6 +245,7 @@ make_poster (GFile         *video,
   /* Sound is not needed for a picture; software decoders always work
    * with a fake sink, hardware ones may not (as totem found with vaapi). */
   gst_util_set_object_arg (G_OBJECT (play), "flags", "video+force-sw-decoders");
+  g_signal_connect (play, "element-setup", G_CALLBACK (element_setup_cb), NULL);
 
   if (gst_element_set_state (play, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE)
     {
@@ -307,19 +324,38 @@ make_poster (GFile         *video,
   return TRUE;
 }
 
+/* Makes one poster; the GTask is the queue's, handed over with its reference. */
 static void
-poster_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
+poster_run (gpointer item,
+            gpointer user_data)
 {
-  PosterData *data = task_data;
+  g_autoptr(GTask) task = item;
+  PosterData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (make_poster (data->video, data->poster, cancellable, &error))
+  /* One cancelled while it waited for its turn costs nothing. */
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (make_poster (data->video, data->poster, g_task_get_cancellable (task), &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
+}
+
+static gpointer
+make_queue (gpointer user_data)
+{
+  /* Shared (not exclusive): its thread goes back to GLib when idle. */
+  return g_thread_pool_new (poster_run, NULL, 1, FALSE, NULL);
+}
+
+static GThreadPool *
+poster_queue (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  return g_once (&once, make_queue, NULL);
 }
 
 /**
@@ -332,7 +368,7 @@ poster_thread (GTask        *task,
  *
  * Makes a poster frame for @video: a frame about a second in (a third of
  * the way into shorter videos), at most 640 pixels on its longer side, as
- * PNG. Runs GStreamer on a worker thread.
+ * PNG. Runs GStreamer on a worker thread, one poster at a time.
  */
 void
 pixverse_poster_make_async (GFile               *video,
@@ -342,6 +378,7 @@ pixverse_poster_make_async (GFile               *video,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
   PosterData *data;
 
   g_return_if_fail (G_IS_FILE (video));
@@ -357,7 +394,9 @@ pixverse_poster_make_async (GFile               *video,
   data->poster = g_object_ref (poster);
   g_task_set_task_data (task, data, (GDestroyNotify) poster_data_free);
 
-  g_task_run_in_thread (task, poster_thread);
+  /* On failure the task is queued all the same, for the pool's next thread. */
+  if (!g_thread_pool_push (poster_queue (), g_steal_pointer (&task), &error))
+    g_warning ("No thread for poster frames yet: %s", error->message);
 }
 
 /**

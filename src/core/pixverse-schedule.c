@@ -18,6 +18,8 @@
 #define EARLY_DELAY_MS 10000
 #define STEADY_DELAY_MS 5000
 #define SLOW_DELAY_MS 30000
+/* The most a job's status requests are moved off the grid. */
+#define SPREAD_MS 1000
 
 /**
  * pixverse_time_scale:
@@ -79,6 +81,27 @@ pixverse_poll_delay_ms (gint64 elapsed_ms,
     delay = MAX (delay, MIN (SLOW_DELAY_MS, STEADY_DELAY_MS * (double) (1u << MIN (failures, 3u))));
 
   return (guint) CLAMP (delay * scale, 0.0, (double) G_MAXUINT);
+}
+
+/**
+ * pixverse_poll_spread_ms:
+ * @job_id: the job's row in the history
+ *
+ * Jobs sent together would be asked about together for as long as they
+ * run, and their answers would land on the main thread in the same moment
+ * (issue 14). Each job's requests are moved by an offset of its own, the
+ * same for all of them, so the time between two requests, and the 5 s in
+ * which a job that has ended is seen, do not change.
+ *
+ * Returns: the job's offset, under a second (scaled like every wait)
+ */
+guint
+pixverse_poll_spread_ms (gint64 job_id)
+{
+  /* Fibonacci hashing: jobs made one after another land far apart. */
+  guint32 hash = (guint32) job_id * 2654435769u;
+
+  return (guint) ((hash >> 16) / 65536.0 * SPREAD_MS * pixverse_time_scale ());
 }
 
 /**

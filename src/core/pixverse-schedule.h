@@ -13,6 +13,7 @@ guint    pixverse_poll_delay_ms    (gint64 elapsed_ms,
                                     int    estimated_time,
                                     guint  polls_done,
                                     guint  failures);
+guint    pixverse_poll_spread_ms   (gint64 job_id);
 gboolean pixverse_poll_gave_up     (gint64 elapsed_ms);
 
 G_END_DECLS

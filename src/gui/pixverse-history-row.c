@@ -27,7 +27,7 @@ struct _PixverseHistoryRow
   GtkLabel       *prompt_label;
   GtkLabel       *options_label;
   GtkLabel       *time_label;
-  GtkLabel       *status_label;
+  GtkInscription *status_label;
   GtkProgressBar *progress_bar;
   GtkButton      *check_again_button;
 };
@@ -546,7 +546,7 @@ pixverse_history_row_update (PixverseHistoryRow *self)
       gtk_label_set_label (self->prompt_label, "");
       gtk_label_set_label (self->options_label, "");
       gtk_label_set_label (self->time_label, "");
-      gtk_label_set_label (self->status_label, "");
+      gtk_inscription_set_text (self->status_label, "");
       gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
       gtk_widget_set_visible (GTK_WIDGET (self->check_again_button), FALSE);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->check_again_button), NULL);
@@ -564,7 +564,7 @@ pixverse_history_row_update (PixverseHistoryRow *self)
       gtk_label_set_label (self->options_label, options);
       gtk_label_set_label (self->time_label, when);
       pixverse_history_row_update_time_tooltip (self);
-      gtk_label_set_label (self->status_label, status);
+      gtk_inscription_set_text (self->status_label, status);
       set_style (GTK_WIDGET (self->status_label), style_class);
 
       if (_pixverse_task_get_progress (self->task, now, &fraction))

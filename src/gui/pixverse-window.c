@@ -204,6 +204,20 @@ shown_task_changed_cb (PixverseWindow *self)
   pixverse_window_update_title (self);
 }
 
+/* Built when a job is first shown, not with the window: most starts show
+ * the composer, and the page's template is a cost of start-up (issue 14). */
+static void
+pixverse_window_ensure_job_page (PixverseWindow *self)
+{
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  if (self->job_page != NULL || self->monitor == NULL)
+    return;
+
+  self->job_page = PIXVERSE_JOB_PAGE (pixverse_job_page_new (self->monitor));
+  adw_bin_set_child (self->job_page_bin, GTK_WIDGET (self->job_page));
+}
+
 static void
 pixverse_window_set_shown_task (PixverseWindow *self,
                                 PixverseTask   *task)
@@ -223,6 +237,9 @@ pixverse_window_set_shown_task (PixverseWindow *self,
     g_signal_connect_object (task, "notify::request",
                              G_CALLBACK (shown_task_changed_cb), self,
                              G_CONNECT_SWAPPED);
+
+  if (task != NULL)
+    pixverse_window_ensure_job_page (self);
 
   /* Without a task the page lets go of its videos, so none plays on. */
   if (self->job_page != NULL)
@@ -530,9 +547,6 @@ pixverse_window_set_history (PixverseWindow *self)
                            G_CALLBACK (jobs_notify_n_items_cb), self,
                            G_CONNECT_SWAPPED);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->jobs));
-
-  self->job_page = PIXVERSE_JOB_PAGE (pixverse_job_page_new (self->monitor));
-  adw_bin_set_child (self->job_page_bin, GTK_WIDGET (self->job_page));
 
   /* A filter typed while the history was opening applies now. */
   if (filter_is_active (self))

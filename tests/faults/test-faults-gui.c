@@ -78,7 +78,7 @@ activate_cb (GApplication *app,
   wait_for (!pixverse_application_get_loading (f->app) &&
             pixverse_application_get_key_state (f->app) != PIXVERSE_KEY_LOOKING_UP, WAIT);
   g_assert_nonnull (pixverse_application_get_history (f->app));
-  wait_for (gtk_widget_get_mapped (GTK_WIDGET (f->window)), WAIT);
+  wait_for_first_frame (GTK_WIDGET (f->window), WAIT);
 
   f->body (f);
 
