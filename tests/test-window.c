@@ -966,6 +966,86 @@ test_history_recycle (Fixture       *f,
   run_app (f, recycle_body);
 }
 
+/* A history longer than the window: the window builds the rows it shows
+ * first and the rest over the next frames (issue 14), and every job stays
+ * within reach, even one asked for before the rest have come. */
+#define FIRST_ROWS_JOBS 60
+
+static void
+first_rows_fill (Fixture       *f,
+                 gconstpointer  data)
+{
+  for (guint i = 0; i < FIRST_ROWS_JOBS; i++)
+    add_unknown_job (f, i);
+  wait_for (n_in_history (f) == FIRST_ROWS_JOBS, WAIT);
+}
+
+static guint
+n_rows_built (Fixture *f)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+
+  collect (GTK_WIDGET (f->window->history_view), PIXVERSE_TYPE_HISTORY_ROW, rows);
+  return rows->len;
+}
+
+static void
+first_rows_body (Fixture       *f,
+                 gconstpointer  data)
+{
+  GListModel *shown = G_LIST_MODEL (gtk_grid_view_get_model (f->window->history_view));
+  g_autoptr(PixverseTask) oldest = NULL;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  int view_height = gtk_widget_get_height (GTK_WIDGET (f->window->history_view));
+  int row_height;
+
+  /* The first frame is drawn: the rows filling the list's height are there. */
+  g_assert_cmpstr (sidebar_page (f), ==, "list");
+  collect (GTK_WIDGET (f->window->history_view), PIXVERSE_TYPE_HISTORY_ROW, rows);
+  g_assert_cmpuint (rows->len, >, 0);
+  row_height = gtk_widget_get_height (g_ptr_array_index (rows, 0));
+  g_assert_cmpint (row_height, >, 0);
+  g_assert_cmpuint (rows->len, >=, MIN (FIRST_ROWS_JOBS, (guint) (view_height + row_height - 1) / row_height));
+
+  /* The oldest job, asked for at once, is shown and selected. */
+  oldest = dup_job (f, FIRST_ROWS_JOBS - 1);
+  _pixverse_window_show_task (f->window, oldest);
+  g_assert_true (pixverse_window_get_shown_task (f->window) == oldest);
+  g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (shown)), ==,
+                    FIRST_ROWS_JOBS - 1);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, FIRST_ROWS_JOBS);
+
+  /* And the grid ends up with all the rows it keeps. */
+  wait_for (n_rows_built (f) >= 30, WAIT);
+}
+
+static void
+test_history_first_rows (Fixture       *f,
+                         gconstpointer  data)
+{
+  run_app (f, first_rows_fill);
+  run_app (f, first_rows_body);
+}
+
+/* A list asked for nothing keeps growing to its whole length. */
+static void
+first_rows_grow_body (Fixture       *f,
+                      gconstpointer  data)
+{
+  GListModel *shown = G_LIST_MODEL (gtk_grid_view_get_model (f->window->history_view));
+
+  wait_for (g_list_model_get_n_items (shown) == FIRST_ROWS_JOBS, WAIT);
+  wait_for (n_rows_built (f) >= 30, WAIT);
+}
+
+static void
+test_history_first_rows_grow (Fixture       *f,
+                              gconstpointer  data)
+{
+  run_app (f, first_rows_fill);
+  run_app (f, first_rows_grow_body);
+}
+
 /* Keyboard only: real key presses from the X server (xdotool, XTEST), so
  * the focus chain, the shortcuts and the keyboard handling of every widget
  * are the ones a person meets. */
@@ -1835,6 +1915,10 @@ main (int   argc,
               fixture_set_up, test_keyboard_only, fixture_tear_down);
   g_test_add ("/window/history-recycle", Fixture, NULL,
               fixture_set_up, test_history_recycle, fixture_tear_down);
+  g_test_add ("/window/history-first-rows", Fixture, NULL,
+              fixture_set_up, test_history_first_rows, fixture_tear_down);
+  g_test_add ("/window/history-first-rows-grow", Fixture, NULL,
+              fixture_set_up, test_history_first_rows_grow, fixture_tear_down);
   g_test_add ("/window/search-filter", Fixture, test_search_filter,
               fixture_set_up, run_test, fixture_tear_down);
   g_test_add ("/window/narrow", Fixture, test_narrow,

@@ -426,9 +426,12 @@ pixverse_history_row_update_thumbnail (PixverseHistoryRow *self)
     {
       PixverseRequest *request = pixverse_task_get_request (self->task);
       gboolean image = pixverse_request_get_mode (request) == PIXVERSE_MODE_IMAGE_TO_VIDEO;
+      const char *icon_name = image ? "image-x-generic-symbolic" : "camera-video-symbolic";
 
-      gtk_image_set_from_icon_name (self->mode_icon,
-                                    image ? "image-x-generic-symbolic" : "camera-video-symbolic");
+      /* Setting the same icon again clears it first: a new size request
+       * and a new lookup, at every change of the job (issue 14). */
+      if (g_strcmp0 (gtk_image_get_icon_name (self->mode_icon), icon_name) != 0)
+        gtk_image_set_from_icon_name (self->mode_icon, icon_name);
       posters = pixverse_task_get_poster_paths (self->task);
     }
 

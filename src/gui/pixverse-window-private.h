@@ -16,7 +16,10 @@ struct _PixverseWindow
   PixverseHistory        *history;
   PixverseMonitor        *monitor;
   PixverseHideModel      *jobs;
+  GtkSliceListModel      *rows;          /* jobs, the first few while they come in */
   GtkSingleSelection     *selection;
+  guint                   rows_tick_id;
+  gboolean                rows_drawn;    /* the first of them have been laid out */
   PixverseTask           *shown_task;    /* on the job page, or NULL */
   GHashTable             *pending_deletes; /* row id → PixverseTask */
   gboolean                selecting;     /* selection changed by us, not the person */

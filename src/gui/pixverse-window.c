@@ -14,6 +14,17 @@
  * the jobs looked for (new, finished, shown) are near the top. */
 #define FIND_LIMIT 500
 
+/* The list's rows come in over the first frames (issue 14). A grid view
+ * builds some 33 rows whatever its height, each a few milliseconds of
+ * template, text and layout, and a window shows about ten: so the list
+ * starts as long as the window can show (a row is at least its 64 px
+ * thumbnail and 6 px above and below it high) and grows by ROWS_STEP rows
+ * a frame up to ROWS_KEPT, past what the grid keeps, after which it is the
+ * whole history. */
+#define ROW_MIN_HEIGHT 76
+#define ROWS_STEP      4
+#define ROWS_KEPT      40
+
 G_DEFINE_FINAL_TYPE (PixverseWindow, pixverse_window, ADW_TYPE_APPLICATION_WINDOW)
 
 enum {
@@ -249,11 +260,99 @@ pixverse_window_set_shown_task (PixverseWindow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SHOWN_TASK]);
 }
 
+/* Rows the window can show at most: its height, or the tallest monitor's
+ * when it is maximized or not yet given a size. */
+static guint
+pixverse_window_rows_in_view (PixverseWindow *self)
+{
+  GtkWindow *window = GTK_WINDOW (self);
+  int height = gtk_widget_get_height (GTK_WIDGET (self));
+
+  if (height <= 0 && !gtk_window_is_maximized (window) && !gtk_window_is_fullscreen (window))
+    gtk_window_get_default_size (window, NULL, &height);
+
+  if (height <= 0 || gtk_window_is_maximized (window) || gtk_window_is_fullscreen (window))
+    {
+      GListModel *monitors = gdk_display_get_monitors (gtk_widget_get_display (GTK_WIDGET (self)));
+
+      for (guint i = 0; i < g_list_model_get_n_items (monitors); i++)
+        {
+          g_autoptr(GdkMonitor) monitor = g_list_model_get_item (monitors, i);
+          GdkRectangle geometry;
+
+          gdk_monitor_get_geometry (monitor, &geometry);
+          height = MAX (height, geometry.height);
+        }
+    }
+
+  return height > 0 ? (guint) height / ROW_MIN_HEIGHT + 1 : ROWS_KEPT;
+}
+
+static void
+pixverse_window_show_all_rows (PixverseWindow *self)
+{
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  if (self->rows_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->history_view), self->rows_tick_id);
+  self->rows_tick_id = 0;
+  gtk_slice_list_model_set_size (self->rows, G_MAXUINT);
+}
+
+static gboolean
+rows_tick_cb (GtkWidget     *widget,
+              GdkFrameClock *frame_clock,
+              gpointer       user_data)
+{
+  PixverseWindow *self = user_data;
+  guint size;
+
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  /* The first call comes in the frame that lays out the first rows. */
+  if (!self->rows_drawn)
+    {
+      self->rows_drawn = TRUE;
+      return G_SOURCE_CONTINUE;
+    }
+
+  size = gtk_slice_list_model_get_size (self->rows) + ROWS_STEP;
+  if (size >= ROWS_KEPT || size >= g_list_model_get_n_items (G_LIST_MODEL (self->jobs)))
+    {
+      self->rows_tick_id = 0;
+      gtk_slice_list_model_set_size (self->rows, G_MAXUINT);
+      return G_SOURCE_REMOVE;
+    }
+
+  gtk_slice_list_model_set_size (self->rows, size);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+pixverse_window_start_rows (PixverseWindow *self)
+{
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  if (self->rows_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->history_view), self->rows_tick_id);
+  self->rows_drawn = FALSE;
+  /* The size first: the grid builds its rows as soon as it hears of them. */
+  gtk_slice_list_model_set_size (self->rows, pixverse_window_rows_in_view (self));
+  gtk_slice_list_model_set_model (self->rows, G_LIST_MODEL (self->jobs));
+  self->rows_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->history_view),
+                                                     rows_tick_cb, self, NULL);
+}
+
 static void
 pixverse_window_select_position (PixverseWindow *self,
                                  guint           position)
 {
   g_assert (PIXVERSE_IS_WINDOW (self));
+
+  /* A row further down than the list has come yet. */
+  if (position != GTK_INVALID_LIST_POSITION &&
+      position >= gtk_slice_list_model_get_size (self->rows))
+    pixverse_window_show_all_rows (self);
 
   self->selecting = TRUE;
   if (position == GTK_INVALID_LIST_POSITION)
@@ -546,7 +645,7 @@ pixverse_window_set_history (PixverseWindow *self)
   g_signal_connect_object (self->jobs, "notify::n-items",
                            G_CALLBACK (jobs_notify_n_items_cb), self,
                            G_CONNECT_SWAPPED);
-  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->jobs));
+  pixverse_window_start_rows (self);
 
   /* A filter typed while the history was opening applies now. */
   if (filter_is_active (self))
@@ -957,11 +1056,17 @@ pixverse_window_dispose (GObject *object)
   g_clear_object (&self->shown_task);
 
   if (self->history_view != NULL)
-    gtk_grid_view_set_model (self->history_view, NULL);
+    {
+      if (self->rows_tick_id != 0)
+        gtk_widget_remove_tick_callback (GTK_WIDGET (self->history_view), self->rows_tick_id);
+      self->rows_tick_id = 0;
+      gtk_grid_view_set_model (self->history_view, NULL);
+    }
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PIXVERSE_TYPE_WINDOW);
 
   g_clear_object (&self->selection);
+  g_clear_object (&self->rows);
   g_clear_object (&self->jobs);
   g_clear_object (&self->monitor);
   g_clear_object (&self->history);
@@ -1069,7 +1174,8 @@ pixverse_window_init (PixverseWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->selection = gtk_single_selection_new (NULL);
+  self->rows = gtk_slice_list_model_new (NULL, 0, G_MAXUINT);
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->rows)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   g_signal_connect_object (self->selection, "notify::selected-item",
