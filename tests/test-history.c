@@ -1189,86 +1189,6 @@ time_open (const char       *path,
   return seconds_since (start);
 }
 
-/* Results that come back together are handed over one per main-loop
- * iteration, in the order asked (issue 14). A source whose prepare runs at
- * every iteration (it is never ready, so it holds nothing up) counts them,
- * and each result notes the count it came at. */
-#define BURST_JOBS 20
-
-typedef struct
-{
-  GSource source;
-  guint   iterations;
-} Counter;
-
-static gboolean
-counter_prepare (GSource *source,
-                 int     *timeout)
-{
-  ((Counter *) source)->iterations++;
-  *timeout = -1;
-  return FALSE;
-}
-
-typedef struct
-{
-  Counter *counter;
-  guint    n_done;
-  guint    at[BURST_JOBS];
-  gint64   ids[BURST_JOBS];
-} Burst;
-
-static void
-burst_added_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Burst *burst = user_data;
-  g_autoptr(PixverseTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-
-  task = pixverse_history_add_finish (PIXVERSE_HISTORY (object), result, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (burst->n_done, <, BURST_JOBS);
-  burst->at[burst->n_done] = burst->counter->iterations;
-  burst->ids[burst->n_done] = pixverse_task_get_id (task);
-  burst->n_done++;
-}
-
-static void
-test_results_one_per_iteration (void)
-{
-  static GSourceFuncs counter_funcs = { counter_prepare, NULL, NULL, NULL, NULL, NULL };
-  g_autofree char *path = data_file ("burst", "history.db");
-  g_autoptr(PixverseHistory) history = open_history (path);
-  g_autoptr(GSource) counter = g_source_new (&counter_funcs, sizeof (Counter));
-  Burst burst = { .counter = (Counter *) counter };
-
-  g_source_set_priority (counter, G_PRIORITY_HIGH);
-  g_source_attach (counter, NULL);
-
-  for (guint i = 0; i < BURST_JOBS; i++)
-    {
-      g_autofree char *prompt = g_strdup_printf ("burst %u", i);
-      g_autoptr(PixverseRequest) request = make_request (prompt);
-
-      pixverse_history_add_async (history, request, NULL, burst_added_cb, &burst);
-    }
-  /* The worker writes them while the main loop does not run: they are all
-   * back at once when it does. */
-  g_usleep (G_USEC_PER_SEC / 2);
-
-  wait_for (burst.n_done == BURST_JOBS, 30);
-  g_source_destroy (counter);
-
-  for (guint i = 1; i < BURST_JOBS; i++)
-    {
-      g_assert_cmpuint (burst.at[i], >, burst.at[i - 1]);
-      g_assert_cmpint (burst.ids[i], >, burst.ids[i - 1]);
-    }
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (history)), ==, BURST_JOBS);
-}
-
 static void
 test_large (void)
 {
@@ -1548,7 +1468,6 @@ main (int   argc,
   g_test_add_func ("/history/model/changes-and-filters", test_model);
   g_test_add_func ("/history/model/paging", test_model_paging);
   g_test_add_func ("/history/unfinished", test_unfinished);
-  g_test_add_func ("/history/results-one-per-iteration", test_results_one_per_iteration);
   g_test_add_func ("/history/large", test_large);
   g_test_add_func ("/history/processes/two-writers", test_two_processes);
   g_test_add_func ("/history/processes/visibility", test_cross_process_visibility);
