@@ -1445,6 +1445,8 @@ hold_message (FakePixwith       *self,
 
   if (held->source != NULL)
     {
+      /* Not an idle's priority: a window that keeps drawing starves those. */
+      g_source_set_priority (held->source, G_PRIORITY_DEFAULT);
       g_source_set_callback (held->source, held_source_cb, held, NULL);
       g_source_set_static_name (held->source, "[fake-pixwith] held request");
       g_source_attach (held->source, self->context);

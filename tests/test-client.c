@@ -644,6 +644,58 @@ test_download (Fixture       *f,
   g_assert_null (fake_pixwith_get_last_header (f->server, "cdn", "Api-Key"));
 }
 
+/* GDK's drawing priority (G_PRIORITY_HIGH_IDLE + 20): the core does not
+ * include GTK. */
+#define DRAW_PRIORITY (G_PRIORITY_HIGH_IDLE + 20)
+
+static gboolean
+draw_cb (gpointer user_data)
+{
+  guint *frames = user_data;
+
+  (*frames)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* A window that draws without a pause (a spinner, where a frame takes longer
+ * than the frame interval) is always ready at the drawing priority: a
+ * download must not wait for it to stop. */
+static void
+test_download_while_drawing (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *task_id = completed_task (f, 1);
+  g_autoptr(PixverseTaskInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->tmpdir, "video.mp4", NULL);
+  g_autoptr(GFile) destination = g_file_new_for_path (path);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GSource) draw = g_idle_source_new ();
+  gint64 deadline;
+  guint frames = 0;
+
+  info = get_task (f, task_id, &error);
+  g_assert_no_error (error);
+
+  g_source_set_priority (draw, DRAW_PRIORITY);
+  g_source_set_callback (draw, draw_cb, &frames, NULL);
+  g_source_attach (draw, NULL);
+
+  pixverse_client_download_async (f->client, info->result_urls[0], destination,
+                                  NULL, NULL, NULL, NULL, store_result, &result);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (result == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (draw);
+
+  if (result == NULL)
+    g_error ("The download did not end in 20 s of drawing (%u frames)", frames);
+  g_assert_true (pixverse_client_download_finish (f->client, result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (frames, >, 0);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+}
+
 static void
 test_download_failures (Fixture       *f,
                         gconstpointer  data)
@@ -770,6 +822,7 @@ main (int   argc,
   ADD ("/client/upload/rejected-by-target", test_upload_rejected_by_target);
   ADD ("/client/download/ok", test_download);
   ADD ("/client/download/failures", test_download_failures);
+  ADD ("/client/download/while-drawing", test_download_while_drawing);
   ADD ("/client/cancel", test_cancel);
   g_test_add_func ("/client/base-url", test_base_url);
 

@@ -1177,6 +1177,7 @@ keyboard_body (Fixture       *f,
   AdwToggleGroup *mode_group = ADW_TOGGLE_GROUP (find_first (composer, ADW_TYPE_TOGGLE_GROUP));
   g_autofree char *xdotool_path = g_find_program_in_path ("xdotool");
   GtkVideo *video;
+  AdwDialog *dialog;
   PixverseTask *task;
   guint creates = fake_pixwith_get_request_count (f->fake, "create");
 
@@ -1286,7 +1287,10 @@ keyboard_body (Fixture       *f,
 
   /* Preferences open with Ctrl+comma and close with Escape. */
   press ("ctrl+comma");
-  wait_for (adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window)) != NULL, WAIT);
+  wait_for ((dialog = adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window))) != NULL, WAIT);
+  /* As a person would, Escape once the dialog has the focus: pressed
+   * before, it goes to the widget that still has it. */
+  wait_for (focus_in (f, GTK_WIDGET (dialog)), WAIT);
   press ("Escape");
   wait_for (adw_application_window_get_visible_dialog (ADW_APPLICATION_WINDOW (f->window)) == NULL, WAIT);
 }

@@ -1929,7 +1929,10 @@ download_send (GTask *task)
    * (tests/test-cli.c, /cli/wait-download-reset). One connection per video
    * costs nothing next to the video. */
   soup_message_add_flags (download->message, SOUP_MESSAGE_NEW_CONNECTION);
-  soup_session_send_async (self->session, download->message, G_PRIORITY_LOW,
+  /* The priority of the reads that follow. Below the window's drawing, a
+   * window that draws without a pause (a spinner, on a machine where a
+   * frame takes longer than the frame interval) never lets the answer in. */
+  soup_session_send_async (self->session, download->message, G_PRIORITY_DEFAULT,
                            g_task_get_cancellable (task),
                            download_sent_cb, task);
 }

@@ -288,14 +288,21 @@ pixverse_window_rows_in_view (PixverseWindow *self)
   return height > 0 ? (guint) height / ROW_MIN_HEIGHT + 1 : ROWS_KEPT;
 }
 
+/* Ends the rows' growth, if it is still going on. */
+static void
+pixverse_window_stop_rows_tick (PixverseWindow *self)
+{
+  if (self->rows_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->history_view), self->rows_tick_id);
+  self->rows_tick_id = 0;
+}
+
 static void
 pixverse_window_show_all_rows (PixverseWindow *self)
 {
   g_assert (PIXVERSE_IS_WINDOW (self));
 
-  if (self->rows_tick_id != 0)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self->history_view), self->rows_tick_id);
-  self->rows_tick_id = 0;
+  pixverse_window_stop_rows_tick (self);
   gtk_slice_list_model_set_size (self->rows, G_MAXUINT);
 }
 
@@ -333,8 +340,7 @@ pixverse_window_start_rows (PixverseWindow *self)
 {
   g_assert (PIXVERSE_IS_WINDOW (self));
 
-  if (self->rows_tick_id != 0)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self->history_view), self->rows_tick_id);
+  pixverse_window_stop_rows_tick (self);
   self->rows_drawn = FALSE;
   /* The size first: the grid builds its rows as soon as it hears of them. */
   gtk_slice_list_model_set_size (self->rows, pixverse_window_rows_in_view (self));
@@ -1057,9 +1063,7 @@ pixverse_window_dispose (GObject *object)
 
   if (self->history_view != NULL)
     {
-      if (self->rows_tick_id != 0)
-        gtk_widget_remove_tick_callback (GTK_WIDGET (self->history_view), self->rows_tick_id);
-      self->rows_tick_id = 0;
+      pixverse_window_stop_rows_tick (self);
       gtk_grid_view_set_model (self->history_view, NULL);
     }
 

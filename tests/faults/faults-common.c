@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-#include <libsoup/soup.h>
-
 #include "faults-common.h"
 
 /*
