@@ -601,9 +601,14 @@ test_row_thumbnail (void)
     if (gtk_image_get_storage_type (g_ptr_array_index (images, i)) == GTK_IMAGE_PAINTABLE)
       image = g_ptr_array_index (images, i);
   g_assert_nonnull (image);
-  /* A square cut, small: not the whole frame */
-  g_assert_cmpint (gdk_paintable_get_intrinsic_width (gtk_image_get_paintable (image)), ==, 128);
-  g_assert_cmpint (gdk_paintable_get_intrinsic_height (gtk_image_get_paintable (image)), ==, 128);
+  /* A square cut, at the size it is shown in device pixels (64 at scale 1):
+   * not the whole frame, and nothing for the renderer to scale each frame */
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (gtk_image_get_paintable (image)), ==,
+                   64 * gtk_widget_get_scale_factor (row));
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (gtk_image_get_paintable (image)), ==,
+                   64 * gtk_widget_get_scale_factor (row));
+  g_assert_cmpint (gdk_texture_get_format (GDK_TEXTURE (gtk_image_get_paintable (image))), ==,
+                   GDK_MEMORY_DEFAULT);
 
   /* Rebound to a job without poster: the mode icon again */
   {

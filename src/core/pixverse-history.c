@@ -23,7 +23,8 @@
  * operation runs in a transaction of its own, with statements from a cache of
  * persistent prepared statements, and its result goes back to the main
  * context of whoever asked, as a GTask. Nothing on the main thread ever
- * waits for SQLite.
+ * waits for SQLite. Results that come back together are handed over in
+ * slices, with the main loop's drawing and input between them (issue 14).
  *
  * The list model keeps only the ordered (created_at, id) pairs of the rows
  * that match the filter: 16 bytes a job, loaded with one covering index scan,
@@ -240,10 +241,35 @@ typedef struct
   guint  serial;
 } Filter;
 
+/* Results on their way back to the history's main context. Fifty jobs sent
+ * at once come back together, and applying each to the model builds a row
+ * in the window: handed over in one go, they would hold up drawing and
+ * input for as long as all of them take (issue 14). So they go in slices: a
+ * slice lasts half as long as the main loop spent on other work (a frame,
+ * input) since the last one, and at least OUTBOX_SLICE_US; then the loop
+ * gets OUTBOX_PAUSE_US to start that work. The backlog thus gets a third of
+ * the main thread or more, on a slow machine too (under the sanitizers a
+ * frame takes tens of ms), a slice is never the longest wait, and each
+ * frame has only a few new rows to lay out. Results for another context go
+ * there one by one. */
+#define OUTBOX_SLICE_US 4000
+#define OUTBOX_PAUSE_US 1000
+
+typedef struct
+{
+  gatomicrefcount ref;
+  GMutex          lock;
+  GQueue          tasks;       /* GTask, each with the worker's reference */
+  gboolean        scheduled;   /* a delivery source is attached */
+  GMainContext   *context;
+  gint64          slice_end;   /* on the context: when the last slice paused */
+} Outbox;
+
 /* What only the worker thread touches. */
 typedef struct
 {
   GAsyncQueue *queue;
+  Outbox      *outbox;
   sqlite3     *db;
   char        *path;
   GHashTable  *statements;   /* SQL text → sqlite3_stmt */
@@ -321,6 +347,7 @@ struct _PixverseHistory
   GMainContext *context;
   GThread      *thread;
   GAsyncQueue  *queue;
+  Outbox       *outbox;
   GCancellable *cancellable;   /* the model's own operations */
   GSource      *check_source;
 
@@ -352,6 +379,40 @@ enum {
 static GParamSpec *properties [N_PROPS];
 
 static int quit_marker;
+
+static Outbox *
+outbox_new (GMainContext *context)
+{
+  Outbox *outbox = g_new0 (Outbox, 1);
+
+  g_atomic_ref_count_init (&outbox->ref);
+  g_mutex_init (&outbox->lock);
+  g_queue_init (&outbox->tasks);
+  outbox->context = g_main_context_ref (context);
+
+  return outbox;
+}
+
+static Outbox *
+outbox_ref (Outbox *outbox)
+{
+  g_atomic_ref_count_inc (&outbox->ref);
+  return outbox;
+}
+
+/* The last reference goes on the worker only once the queue is empty: the
+ * delivery source holds one while there are tasks. */
+static void
+outbox_unref (Outbox *outbox)
+{
+  if (!g_atomic_ref_count_dec (&outbox->ref))
+    return;
+
+  g_queue_clear_full (&outbox->tasks, g_object_unref);
+  g_mutex_clear (&outbox->lock);
+  g_main_context_unref (outbox->context);
+  g_free (outbox);
+}
 
 /* ------------------------------------------------------------------------- *
  * Small helpers
@@ -633,6 +694,7 @@ store_free (Store *store)
   store_close (store);
   g_clear_pointer (&store->statements, g_hash_table_unref);
   g_clear_pointer (&store->queue, g_async_queue_unref);
+  g_clear_pointer (&store->outbox, outbox_unref);
   g_clear_pointer (&store->path, g_free);
   g_free (store);
 }
@@ -1377,10 +1439,9 @@ run_open (Store *store,
 }
 
 /* On the caller's context: applies the result to the model, then returns. */
-static gboolean
-op_complete_idle (gpointer data)
+static void
+op_complete (GTask *task)
 {
-  GTask *task = data;
   Op *op = g_task_get_task_data (task);
 
   /* The model's own operations do not hold the history: once it is
@@ -1393,8 +1454,109 @@ op_complete_idle (gpointer data)
     g_task_return_error (task, g_steal_pointer (&op->error));
   else
     g_task_return_boolean (task, TRUE);
+}
 
+static gboolean
+op_complete_idle (gpointer data)
+{
+  op_complete (data);
   return G_SOURCE_REMOVE;
+}
+
+/* One slice of the backlog; see Outbox. */
+static gboolean
+outbox_deliver_cb (gpointer data)
+{
+  Outbox *outbox = data;
+  gint64 start = g_get_monotonic_time ();
+  gint64 budget = OUTBOX_SLICE_US;
+
+  if (outbox->slice_end != 0)
+    budget = MAX (budget, (start - outbox->slice_end) / 2);
+
+  for (;;)
+    {
+      GTask *task;
+      gboolean more;
+      gint64 now;
+
+      g_mutex_lock (&outbox->lock);
+      task = g_queue_pop_head (&outbox->tasks);
+      more = !g_queue_is_empty (&outbox->tasks);
+      outbox->scheduled = more;
+      g_mutex_unlock (&outbox->lock);
+
+      if (task != NULL)
+        {
+          op_complete (task);
+          g_object_unref (task);
+        }
+
+      if (!more)
+        {
+          outbox->slice_end = 0;
+          return G_SOURCE_REMOVE;
+        }
+
+      now = g_get_monotonic_time ();
+      if (now - start >= budget)
+        {
+          outbox->slice_end = now;
+          g_source_set_ready_time (g_main_current_source (), now + OUTBOX_PAUSE_US);
+          return G_SOURCE_CONTINUE;
+        }
+    }
+}
+
+static gboolean
+outbox_source_dispatch (GSource     *source,
+                        GSourceFunc  callback,
+                        gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs outbox_source_funcs = { NULL, NULL, outbox_source_dispatch, NULL, NULL, NULL };
+
+/* On the worker. The queue's reference goes with @task to the caller's
+ * context and is dropped there, never here: the last unref of the history
+ * on this thread would join itself. At the task's priority, as GTask
+ * returns: at idle priority a result would wait behind every frame drawn
+ * while the window starts (issue 14). */
+static void
+outbox_post (Outbox *outbox,
+             GTask  *task)
+{
+  GMainContext *context = g_task_get_context (task);
+  GSource *source;
+
+  if (context == outbox->context)
+    {
+      gboolean attach;
+
+      g_mutex_lock (&outbox->lock);
+      g_queue_push_tail (&outbox->tasks, task);
+      attach = !outbox->scheduled;
+      outbox->scheduled = TRUE;
+      g_mutex_unlock (&outbox->lock);
+      if (!attach)
+        return;
+
+      source = g_source_new (&outbox_source_funcs, sizeof (GSource));
+      g_source_set_ready_time (source, 0);
+      g_source_set_callback (source, outbox_deliver_cb, outbox_ref (outbox),
+                             (GDestroyNotify) outbox_unref);
+    }
+  else
+    {
+      source = g_idle_source_new ();
+      g_source_set_callback (source, op_complete_idle, task, g_object_unref);
+    }
+
+  g_source_set_priority (source, g_task_get_priority (task));
+  g_source_set_static_name (source, "[pixverse] history results");
+  g_source_attach (source, context);
+  g_source_unref (source);
 }
 
 static gpointer
@@ -1405,7 +1567,6 @@ worker_thread (gpointer data)
   for (;;)
     {
       gpointer item = g_async_queue_pop (store->queue);
-      GSource *source;
       GTask *task;
       Op *op;
 
@@ -1436,17 +1597,7 @@ worker_thread (gpointer data)
             op->after_commit (store, op);
         }
 
-      /* The queue's reference goes with the result to the caller's context
-       * and is dropped there (when the idle is destroyed), never here: the
-       * last unref of the history on this thread would join itself.
-       * At the task's priority, as GTask returns: at idle priority it would
-       * wait behind every frame the window draws while it starts (issue 14). */
-      source = g_idle_source_new ();
-      g_source_set_priority (source, g_task_get_priority (task));
-      g_source_set_static_name (source, "[pixverse] history result");
-      g_source_set_callback (source, op_complete_idle, task, g_object_unref);
-      g_source_attach (source, g_task_get_context (task));
-      g_source_unref (source);
+      outbox_post (store->outbox, task);
     }
 
   store_free (store);
@@ -2166,6 +2317,7 @@ pixverse_history_finalize (GObject *object)
   g_clear_pointer (&self->loading, g_hash_table_unref);
   g_clear_pointer (&self->saved, g_hash_table_unref);
   g_clear_pointer (&self->queue, g_async_queue_unref);
+  g_clear_pointer (&self->outbox, outbox_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_object (&self->cancellable);
 
@@ -2324,10 +2476,12 @@ pixverse_history_open_async (const char          *path,
   self = g_object_new (PIXVERSE_TYPE_HISTORY, NULL);
   self->path = path != NULL ? g_strdup (path) : pixverse_history_default_path ();
   self->context = g_main_context_ref_thread_default ();
+  self->outbox = outbox_new (self->context);
 
   store = g_new0 (Store, 1);
   store->path = g_strdup (self->path);
   store->queue = g_async_queue_ref (self->queue);
+  store->outbox = outbox_ref (self->outbox);
   store->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, statement_finalize);
   self->thread = g_thread_new ("pixverse-history", worker_thread, store);
 

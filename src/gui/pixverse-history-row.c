@@ -18,8 +18,10 @@ struct _PixverseHistoryRow
   gulong          notify_handler;
   GCancellable   *thumbnail_cancellable;
   char           *thumbnail_path;
+  int             thumbnail_scale;
   guint           tick_source;
   char           *summary;
+  gint64          updated_at;   /* the clock's second of the last update */
 
   GtkStack       *thumbnail_stack;
   GtkImage       *mode_icon;
@@ -306,7 +308,11 @@ _pixverse_task_get_progress (PixverseTask *task,
 
 /* Thumbnails: a square, centred cut of the first poster frame, scaled down
  * on a worker thread so rows never block the main loop nor hold full frames.
- * GTK's own loader reads the PNG; a box filter does the scaling. */
+ * GTK's own loader reads the PNG; a box filter does the scaling. The cut is
+ * made at the size the row shows it in device pixels, in cairo's own pixel
+ * format: GTK's cairo renderer (used where there is no GPU) converts and
+ * scales a texture again each time it draws it, and a list of rows whose
+ * status changes draws them all many times (issue 14). */
 static GdkTexture *
 make_thumbnail (const char  *path,
                 int          size,
@@ -331,7 +337,7 @@ make_thumbnail (const char  *path,
   y0 = (height - side) / 2;
 
   downloader = gdk_texture_downloader_new (texture);
-  gdk_texture_downloader_set_format (downloader, GDK_MEMORY_R8G8B8A8_PREMULTIPLIED);
+  gdk_texture_downloader_set_format (downloader, GDK_MEMORY_DEFAULT);
   bytes = gdk_texture_downloader_download_bytes (downloader, &stride);
   src = g_bytes_get_data (bytes, NULL);
   dest = g_malloc ((gsize) out * out * 4);
@@ -369,7 +375,20 @@ make_thumbnail (const char  *path,
   g_clear_pointer (&bytes, g_bytes_unref);
   bytes = g_bytes_new_take (dest, (gsize) out * out * 4);
 
-  return gdk_memory_texture_new (out, out, GDK_MEMORY_R8G8B8A8_PREMULTIPLIED, bytes, out * 4);
+  return gdk_memory_texture_new (out, out, GDK_MEMORY_DEFAULT, bytes, out * 4);
+}
+
+typedef struct
+{
+  char *path;
+  int   size;   /* in device pixels */
+} ThumbnailJob;
+
+static void
+thumbnail_job_free (ThumbnailJob *job)
+{
+  g_free (job->path);
+  g_free (job);
 }
 
 static void
@@ -378,11 +397,11 @@ load_thumbnail_thread (GTask        *task,
                        gpointer      task_data,
                        GCancellable *cancellable)
 {
-  const char *path = task_data;
+  ThumbnailJob *job = task_data;
   GError *error = NULL;
   GdkTexture *texture;
 
-  if ((texture = make_thumbnail (path, THUMBNAIL_SIZE * 2, &error)))
+  if ((texture = make_thumbnail (job->path, job->size, &error)))
     g_task_return_pointer (task, texture, g_object_unref);
   else
     g_task_return_error (task, error);
@@ -419,6 +438,8 @@ pixverse_history_row_update_thumbnail (PixverseHistoryRow *self)
   const char * const *posters = NULL;
   const char *path = NULL;
   g_autoptr(GTask) task = NULL;
+  ThumbnailJob *job;
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
 
   g_assert (PIXVERSE_IS_HISTORY_ROW (self));
 
@@ -438,13 +459,14 @@ pixverse_history_row_update_thumbnail (PixverseHistoryRow *self)
   if (posters != NULL && posters[0] != NULL && posters[0][0] != '\0')
     path = posters[0];
 
-  if (g_strcmp0 (path, self->thumbnail_path) == 0)
+  if (g_strcmp0 (path, self->thumbnail_path) == 0 && scale == self->thumbnail_scale)
     return;
 
   g_cancellable_cancel (self->thumbnail_cancellable);
   g_clear_object (&self->thumbnail_cancellable);
   g_free (self->thumbnail_path);
   self->thumbnail_path = g_strdup (path);
+  self->thumbnail_scale = scale;
 
   gtk_stack_set_visible_child_name (self->thumbnail_stack, "icon");
   gtk_image_clear (self->poster);
@@ -455,7 +477,10 @@ pixverse_history_row_update_thumbnail (PixverseHistoryRow *self)
   self->thumbnail_cancellable = g_cancellable_new ();
   task = g_task_new (self, self->thumbnail_cancellable, load_thumbnail_cb, NULL);
   g_task_set_source_tag (task, pixverse_history_row_update_thumbnail);
-  g_task_set_task_data (task, g_strdup (path), g_free);
+  job = g_new0 (ThumbnailJob, 1);
+  job->path = g_strdup (path);
+  job->size = THUMBNAIL_SIZE * scale;
+  g_task_set_task_data (task, job, (GDestroyNotify) thumbnail_job_free);
   g_task_run_in_thread (task, load_thumbnail_thread);
 }
 
@@ -505,8 +530,17 @@ set_style (GtkWidget  *widget,
     gtk_widget_add_css_class (widget, style_class);
 }
 
-static void
-pixverse_history_row_update_time_tooltip (PixverseHistoryRow *self)
+/* The full date, made when the tooltip is about to show: setting a tooltip
+ * asks the display where the pointer is (a round trip on X11) and the date
+ * needs the local time zone (a few system calls), too dear for each of fifty
+ * rows built at once (issue 14). */
+static gboolean
+time_label_query_tooltip_cb (PixverseHistoryRow *self,
+                             int                 x,
+                             int                 y,
+                             gboolean            keyboard_mode,
+                             GtkTooltip         *tooltip,
+                             GtkWidget          *label)
 {
   g_autoptr(GDateTime) created = NULL;
   g_autofree char *text = NULL;
@@ -514,15 +548,14 @@ pixverse_history_row_update_time_tooltip (PixverseHistoryRow *self)
 
   g_assert (PIXVERSE_IS_HISTORY_ROW (self));
 
-  created_at = pixverse_task_get_created_at (self->task);
-  if (created_at > 0 && (created = g_date_time_new_from_unix_local (created_at)))
-    /* Translators: a date and time, see the strftime manual. xgettext:no-c-format */
-    text = g_date_time_format (created, _("%B %-d, %Y at %H:%M"));
+  if (self->task == NULL || (created_at = pixverse_task_get_created_at (self->task)) <= 0 ||
+      !(created = g_date_time_new_from_unix_local (created_at)))
+    return FALSE;
 
-  /* Setting a tooltip asks the display where the pointer is (a round trip
-   * on X11): only when it changes, not on every tick of every row. */
-  if (g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->time_label)), text) != 0)
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), text);
+  /* Translators: a date and time, see the strftime manual. xgettext:no-c-format */
+  text = g_date_time_format (created, _("%B %-d, %Y at %H:%M"));
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
 }
 
 static void
@@ -541,6 +574,7 @@ pixverse_history_row_update (PixverseHistoryRow *self)
 
   g_assert (PIXVERSE_IS_HISTORY_ROW (self));
 
+  self->updated_at = now;
   pixverse_history_row_update_thumbnail (self);
   pixverse_history_row_update_tick (self);
 
@@ -566,7 +600,6 @@ pixverse_history_row_update (PixverseHistoryRow *self)
       gtk_label_set_label (self->prompt_label, prompt ? prompt : "");
       gtk_label_set_label (self->options_label, options);
       gtk_label_set_label (self->time_label, when);
-      pixverse_history_row_update_time_tooltip (self);
       gtk_inscription_set_text (self->status_label, status);
       set_style (GTK_WIDGET (self->status_label), style_class);
 
@@ -619,14 +652,26 @@ pixverse_history_row_task_notify_cb (PixverseHistoryRow *self,
 }
 
 static void
+pixverse_history_row_scale_factor_cb (PixverseHistoryRow *self,
+                                      GParamSpec         *pspec,
+                                      gpointer            user_data)
+{
+  pixverse_history_row_update_thumbnail (self);
+}
+
+static void
 pixverse_history_row_map (GtkWidget *widget)
 {
   PixverseHistoryRow *self = (PixverseHistoryRow *)widget;
 
   GTK_WIDGET_CLASS (pixverse_history_row_parent_class)->map (widget);
 
-  /* Brings "5 min ago" up to date after the row was off screen. */
-  pixverse_history_row_update (self);
+  /* Brings "5 min ago" up to date after the row was off screen; a row just
+   * given its job (built for it, most often) is up to date already. */
+  if (self->updated_at != now_seconds ())
+    pixverse_history_row_update (self);
+  else
+    pixverse_history_row_update_tick (self);
 }
 
 static void
@@ -750,6 +795,7 @@ pixverse_history_row_class_init (PixverseHistoryRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, check_again_button);
+  gtk_widget_class_bind_template_callback (widget_class, time_label_query_tooltip_cb);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "pixverse-history-row");
@@ -760,6 +806,10 @@ static void
 pixverse_history_row_init (PixverseHistoryRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* A window moved to a denser screen gets sharper thumbnails. */
+  g_signal_connect (self, "notify::scale-factor",
+                    G_CALLBACK (pixverse_history_row_scale_factor_cb), NULL);
 }
 
 GtkWidget *
