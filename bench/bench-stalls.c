@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE
 #define G_LOG_DOMAIN "bench-stalls"
 
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <adwaita.h>
@@ -28,9 +31,12 @@
  * the monitor has nothing left to do. Prints:
  *   stalls JOBS idle_max_ms busy_max_ms busy_frame_max_ms busy_gaps_over_16ms busy_s
  *          busy_cpu_max_ms busy_frame_cpu_max_ms busy_other_cpu_max_ms
- * the last being the most CPU time the main thread itself spent between two
- * runs of the timeout (the wall-clock gaps also hold time the machine gave
- * to other processes).
+ *          busy_frames busy_frame_cpu_mean_ms busy_frame_cpu_p90_ms
+ * busy_other_cpu_max_ms being the most CPU time the main thread itself spent
+ * between two runs of the timeout, less its frames (the wall-clock gaps also
+ * hold time the machine gave to other processes). The frames' mean and 90th
+ * percentile CPU tell a change in what each frame costs apart from the luck
+ * of the longest one.
  */
 
 #define ESTIMATED_TIME 150
@@ -93,6 +99,7 @@ typedef struct
 } Meter;
 
 static Meter meter;
+static GArray *frame_costs; /* gint64 µs of CPU, one per frame */
 
 /* CPU time of the calling (main) thread, in µs. */
 static gint64
@@ -110,6 +117,35 @@ meter_reset (void)
   gint64 now = g_get_monotonic_time ();
 
   meter = (Meter) { .last_timeout = now, .last_cpu = thread_cpu_us () };
+  g_array_set_size (frame_costs, 0);
+}
+
+static int
+compare_costs (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* The mean and the 90th percentile (nearest rank) of the frames' CPU. */
+static void
+frame_costs_summary (double *mean_ms,
+                     double *p90_ms)
+{
+  gint64 sum = 0;
+  guint n = frame_costs->len;
+
+  *mean_ms = *p90_ms = 0;
+  if (n == 0)
+    return;
+
+  g_array_sort (frame_costs, compare_costs);
+  for (guint i = 0; i < n; i++)
+    sum += g_array_index (frame_costs, gint64, i);
+  *mean_ms = sum / 1000.0 / n;
+  *p90_ms = g_array_index (frame_costs, gint64, (n * 9 + 9) / 10 - 1) / 1000.0;
 }
 
 static gboolean
@@ -147,6 +183,59 @@ tick_cb (GtkWidget     *widget,
   return G_SOURCE_CONTINUE;
 }
 
+/* BENCH_HEAVY_FRAMES=MS, for finding the cause: each frame that costs
+ * the main thread more than MS ms of CPU is printed with the CPU and the page
+ * faults of its phases (the first touch of a page is dear on some virtual
+ * machines). The marks are taken at the frame's start and at the ends of its
+ * layout and paint phases (our handlers run after GDK's own). */
+typedef struct
+{
+  gint64 cpu;
+  long   faults;
+} Mark;
+
+enum { MARK_START, MARK_LAYOUT, MARK_PAINT, N_MARKS };
+
+static gint64 heavy_frame_us;
+static Mark   marks[N_MARKS];
+
+static Mark
+mark_now (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_THREAD, &usage);
+  return (Mark) { thread_cpu_us (), usage.ru_minflt + usage.ru_majflt };
+}
+
+static void
+phase_done_cb (GdkFrameClock *clock,
+               gpointer       user_data)
+{
+  marks[GPOINTER_TO_INT (user_data)] = mark_now ();
+}
+
+static void
+print_heavy_frame (void)
+{
+  Mark end = mark_now ();
+
+  /* A phase that did not run ends where the one before it did. */
+  if (marks[MARK_LAYOUT].cpu == 0)
+    marks[MARK_LAYOUT] = marks[MARK_START];
+  if (marks[MARK_PAINT].cpu == 0)
+    marks[MARK_PAINT] = marks[MARK_LAYOUT];
+
+  g_printerr ("bench-stalls: frame of %.1f ms CPU, %ld page faults: "
+              "update and layout %.1f ms (%ld), paint %.1f ms (%ld)\n",
+              (end.cpu - marks[MARK_START].cpu) / 1000.0,
+              end.faults - marks[MARK_START].faults,
+              (marks[MARK_LAYOUT].cpu - marks[MARK_START].cpu) / 1000.0,
+              marks[MARK_LAYOUT].faults - marks[MARK_START].faults,
+              (marks[MARK_PAINT].cpu - marks[MARK_LAYOUT].cpu) / 1000.0,
+              marks[MARK_PAINT].faults - marks[MARK_LAYOUT].faults);
+}
+
 /* A frame's own cost, to tell drawing (layout, CSS, rendering) from the
  * app's work between frames. */
 static void
@@ -154,6 +243,11 @@ before_paint_cb (GdkFrameClock *clock,
                  gpointer       user_data)
 {
   meter.paint_start_cpu = thread_cpu_us ();
+  if (heavy_frame_us > 0)
+    {
+      memset (marks, 0, sizeof marks);
+      marks[MARK_START] = mark_now ();
+    }
 }
 
 static void
@@ -167,6 +261,9 @@ after_paint_cb (GdkFrameClock *clock,
   cost = thread_cpu_us () - meter.paint_start_cpu;
   meter.frame_cpu += cost;
   meter.max_frame_cpu = MAX (meter.max_frame_cpu, cost);
+  if (heavy_frame_us > 0 && cost > heavy_frame_us)
+    print_heavy_frame ();
+  g_array_append_val (frame_costs, cost);
   meter.paint_start_cpu = 0;
 }
 
@@ -226,6 +323,9 @@ typedef struct
   gint64   busy_other_cpu_max;
   guint    busy_over;
   double   busy_s;
+  guint    busy_frames;
+  double   busy_frame_cpu_mean;
+  double   busy_frame_cpu_p90;
 } Bench;
 
 static gboolean
@@ -292,6 +392,11 @@ activate_cb (GApplication *app,
   clock = gtk_widget_get_frame_clock (window);
   g_signal_connect (clock, "before-paint", G_CALLBACK (before_paint_cb), NULL);
   g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), NULL);
+  if (heavy_frame_us > 0)
+    {
+      g_signal_connect (clock, "layout", G_CALLBACK (phase_done_cb), GINT_TO_POINTER (MARK_LAYOUT));
+      g_signal_connect (clock, "paint", G_CALLBACK (phase_done_cb), GINT_TO_POINTER (MARK_PAINT));
+    }
 
   meter_reset ();
   run_for (bench->idle_ms);
@@ -316,11 +421,14 @@ activate_cb (GApplication *app,
   bench->busy_frame_cpu_max = meter.max_frame_cpu;
   bench->busy_other_cpu_max = meter.max_other_cpu;
   bench->busy_over = meter.over_16ms;
+  bench->busy_frames = frame_costs->len;
+  frame_costs_summary (&bench->busy_frame_cpu_mean, &bench->busy_frame_cpu_p90);
 
   g_source_remove (timeout_id);
   gtk_widget_remove_tick_callback (window, tick_id);
   g_signal_handlers_disconnect_by_func (clock, before_paint_cb, NULL);
   g_signal_handlers_disconnect_by_func (clock, after_paint_cb, NULL);
+  g_signal_handlers_disconnect_matched (clock, G_SIGNAL_MATCH_FUNC, 0, 0, NULL, phase_done_cb, NULL);
   bench->done = TRUE;
   gtk_window_close (GTK_WINDOW (window));
 }
@@ -345,6 +453,9 @@ main (int   argc,
       return 2;
     }
 
+  frame_costs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  if (g_getenv ("BENCH_HEAVY_FRAMES") != NULL)
+    heavy_frame_us = g_ascii_strtoll (g_getenv ("BENCH_HEAVY_FRAMES"), NULL, 10) * 1000;
   dir = g_dir_make_tmp ("bench-stalls-XXXXXX", &error);
   g_assert_no_error (error);
   g_setenv ("XDG_DATA_HOME", dir, TRUE);
@@ -384,13 +495,15 @@ main (int   argc,
   g_main_context_wakeup (server.context);
   g_thread_join (thread);
   g_free (server.url);
+  g_clear_pointer (&frame_costs, g_array_unref);
 
   if (status != 0 || !bench.done || bench.failed > 0)
     return 1;
 
-  g_print ("stalls %u %.1f %.1f %.1f %u %.1f %.1f %.1f %.1f\n", bench.n_jobs,
+  g_print ("stalls %u %.1f %.1f %.1f %u %.1f %.1f %.1f %.1f %u %.2f %.2f\n", bench.n_jobs,
            bench.idle_max / 1000.0, bench.busy_max / 1000.0, bench.busy_frame_max / 1000.0,
            bench.busy_over, bench.busy_s, bench.busy_cpu_max / 1000.0,
-           bench.busy_frame_cpu_max / 1000.0, bench.busy_other_cpu_max / 1000.0);
+           bench.busy_frame_cpu_max / 1000.0, bench.busy_other_cpu_max / 1000.0,
+           bench.busy_frames, bench.busy_frame_cpu_mean, bench.busy_frame_cpu_p90);
   return 0;
 }

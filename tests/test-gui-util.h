@@ -126,6 +126,19 @@ find_first (GtkWidget *root,
   return found->len > 0 ? g_ptr_array_index (found, 0) : NULL;
 }
 
+/* The one widget of type @type in @root's tree. */
+static inline GtkWidget *
+find_only (GtkWidget *root,
+           GType      type)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new ();
+
+  collect (root, type, found);
+  g_assert_cmpuint (found->len, ==, 1);
+
+  return g_ptr_array_index (found, 0);
+}
+
 /* The text a person reads in @widget, a label or an inscription, or NULL. */
 static inline const char *
 widget_text (GtkWidget *widget)

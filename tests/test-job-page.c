@@ -158,12 +158,7 @@ click (GtkWidget *widget)
 static GtkProgressBar *
 find_progress_bar (GtkWidget *root)
 {
-  g_autoptr(GPtrArray) bars = g_ptr_array_new ();
-
-  collect (root, GTK_TYPE_PROGRESS_BAR, bars);
-  g_assert_cmpuint (bars->len, ==, 1);
-
-  return g_ptr_array_index (bars, 0);
+  return GTK_PROGRESS_BAR (find_only (root, GTK_TYPE_PROGRESS_BAR));
 }
 
 typedef struct
@@ -473,6 +468,66 @@ test_row_statuses (void)
   g_assert_finalize_object (task);
 }
 
+/* The row's thumbnail tile: one image, the mode icon or the poster frame. */
+static GtkImage *
+find_thumbnail (GtkWidget *row)
+{
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+  GtkImage *found = NULL;
+
+  collect (row, GTK_TYPE_IMAGE, images);
+  for (guint i = 0; i < images->len; i++)
+    if (gtk_widget_has_css_class (g_ptr_array_index (images, i), "history-thumbnail"))
+      {
+        g_assert_null (found);
+        found = g_ptr_array_index (images, i);
+      }
+  g_assert_nonnull (found);
+  g_assert_true (shown (GTK_WIDGET (found)));
+
+  return found;
+}
+
+static gboolean
+shows_poster (GtkImage *image)
+{
+  return gtk_image_get_storage_type (image) == GTK_IMAGE_PAINTABLE;
+}
+
+static void
+assert_mode_icon (GtkImage   *image,
+                  const char *icon_name)
+{
+  g_assert_cmpint (gtk_image_get_storage_type (image), ==, GTK_IMAGE_ICON_NAME);
+  g_assert_cmpstr (gtk_image_get_icon_name (image), ==, icon_name);
+}
+
+static float
+left_edge (GtkWidget *widget,
+           GtkWidget *target)
+{
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, target, &bounds));
+  return bounds.origin.x;
+}
+
+static float
+right_edge (GtkWidget *widget,
+            GtkWidget *target)
+{
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, target, &bounds));
+  return bounds.origin.x + bounds.size.width;
+}
+
+static GtkWidget *
+find_status (GtkWidget *row)
+{
+  return find_only (row, GTK_TYPE_INSCRIPTION);
+}
+
 static void
 test_row_check_again (void)
 {
@@ -498,6 +553,20 @@ test_row_check_again (void)
   drain (50);
   g_assert_cmpint (tw->check_id, ==, 42);
   g_assert_cmpuint (tw->n_activations, ==, 1);
+
+  /* The status keeps clear of the button beside it, and has the text's
+   * whole width again once the button goes */
+  g_assert_cmpfloat (right_edge (find_status (row), row), <=, left_edge (button, row));
+  g_assert_cmpfloat (right_edge (button, row), ==, gtk_widget_get_width (row));
+  pixverse_task_set_status (task, PIXVERSE_JOB_FAILED);
+  g_assert_false (shown (button));
+  wait_for (right_edge (find_status (row), row) == gtk_widget_get_width (row), 10);
+
+  /* Right to left: the thumbnail at the right, the text on its left */
+  gtk_widget_set_direction (row, GTK_TEXT_DIR_RTL);
+  wait_for (right_edge (GTK_WIDGET (find_thumbnail (row)), row) == gtk_widget_get_width (row), 10);
+  g_assert_cmpfloat (left_edge (find_status (row), row), ==, 0);
+  g_assert_cmpfloat (right_edge (find_status (row), row), <, left_edge (GTK_WIDGET (find_thumbnail (row)), row));
 
   test_window_free (tw);
 }
@@ -581,26 +650,14 @@ test_row_thumbnail (void)
   g_autoptr(PixverseTask) task = make_task (7, 1, PIXVERSE_JOB_COMPLETED);
   g_autofree char *poster = make_poster ();
   const char *posters[] = { poster, NULL };
-  g_autoptr(GPtrArray) stacks = g_ptr_array_new ();
-  g_autoptr(GPtrArray) images = g_ptr_array_new ();
   GtkWidget *row = new_row (task);
-  GtkStack *stack;
-  GtkImage *image = NULL;
+  GtkImage *image = find_thumbnail (row);
 
-  collect (row, GTK_TYPE_STACK, stacks);
-  g_assert_cmpuint (stacks->len, ==, 1);
-  stack = g_ptr_array_index (stacks, 0);
-  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "icon");
+  assert_mode_icon (image, "camera-video-symbolic");
 
   /* The poster frame arrives after the download */
   pixverse_task_set_poster_paths (task, posters);
-  wait_for (g_strcmp0 (gtk_stack_get_visible_child_name (stack), "poster") == 0, 10);
-
-  collect (GTK_WIDGET (stack), GTK_TYPE_IMAGE, images);
-  for (guint i = 0; i < images->len; i++)
-    if (gtk_image_get_storage_type (g_ptr_array_index (images, i)) == GTK_IMAGE_PAINTABLE)
-      image = g_ptr_array_index (images, i);
-  g_assert_nonnull (image);
+  wait_for (shows_poster (image), 10);
   /* A square cut, at the size it is shown in device pixels (64 at scale 1):
    * not the whole frame, and nothing for the renderer to scale each frame */
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (gtk_image_get_paintable (image)), ==,
@@ -610,12 +667,19 @@ test_row_thumbnail (void)
   g_assert_cmpint (gdk_texture_get_format (GDK_TEXTURE (gtk_image_get_paintable (image))), ==,
                    GDK_MEMORY_DEFAULT);
 
-  /* Rebound to a job without poster: the mode icon again */
+  /* Rebound to a job without poster: the mode icon again, then the mode
+   * of each job the row is given, though none has a poster to load */
   {
     g_autoptr(PixverseTask) other = make_task (8, 1, PIXVERSE_JOB_PROCESSING);
+    g_autoptr(PixverseRequest) request = make_request (1, PIXVERSE_MODE_IMAGE_TO_VIDEO);
+    g_autoptr(PixverseTask) from_image = pixverse_task_new (9, request);
 
     pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), other);
-    g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "icon");
+    assert_mode_icon (image, "camera-video-symbolic");
+    pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), from_image);
+    assert_mode_icon (image, "image-x-generic-symbolic");
+    pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), other);
+    assert_mode_icon (image, "camera-video-symbolic");
     pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), NULL);
   }
 
@@ -980,7 +1044,6 @@ test_page_end_to_end (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *lost = NULL;
-  g_autoptr(GPtrArray) stacks = g_ptr_array_new ();
   PixverseJobPage *page;
   GtkWidget *row;
   GtkWidget *box;
@@ -1030,10 +1093,9 @@ test_page_end_to_end (void)
   assert_label (page, "The 2 videos are saved on this computer.");
   g_assert_false (shown (find_actionable (GTK_WIDGET (page), "job.download-again")));
 
-  collect (row, GTK_TYPE_STACK, stacks);
   wait_for (pixverse_monitor_get_n_active (monitor) == 0, 30);
   if (file_ready (pixverse_task_get_poster_paths (task), 0))
-    wait_for (g_strcmp0 (gtk_stack_get_visible_child_name (g_ptr_array_index (stacks, 0)), "poster") == 0, 10);
+    wait_for (shows_poster (find_thumbnail (row)), 10);
 
   /* The first file is lost: the page, opened again, offers Download Again */
   lost = g_strdup (pixverse_task_get_video_paths (task)[0]);

@@ -7,8 +7,10 @@
 
 #include "pixverse-history-row.h"
 
-/* Logical size of the thumbnail; loaded at twice that for HiDPI. */
+/* Logical sizes of the thumbnail and of the mode icon shown until it comes;
+ * the thumbnail is loaded at its size in device pixels. */
 #define THUMBNAIL_SIZE 64
+#define MODE_ICON_SIZE 24
 
 struct _PixverseHistoryRow
 {
@@ -23,9 +25,10 @@ struct _PixverseHistoryRow
   char           *summary;
   gint64          updated_at;   /* the clock's second of the last update */
 
-  GtkStack       *thumbnail_stack;
-  GtkImage       *mode_icon;
-  GtkImage       *poster;
+  const char     *status_style; /* "error", "warning" or NULL */
+  double          progress_shown; /* the bar's fraction, < 0 when pulsing */
+
+  GtkImage       *thumbnail;
   GtkLabel       *prompt_label;
   GtkLabel       *options_label;
   GtkLabel       *time_label;
@@ -428,8 +431,25 @@ load_thumbnail_cb (GObject      *object,
       return;
     }
 
-  gtk_image_set_from_paintable (self->poster, GDK_PAINTABLE (texture));
-  gtk_stack_set_visible_child_name (self->thumbnail_stack, "poster");
+  gtk_image_set_from_paintable (self->thumbnail, GDK_PAINTABLE (texture));
+  gtk_image_set_pixel_size (self->thumbnail, THUMBNAIL_SIZE);
+  /* Rounded like the tile; the icon needs no clip. */
+  gtk_widget_set_overflow (GTK_WIDGET (self->thumbnail), GTK_OVERFLOW_HIDDEN);
+}
+
+static void
+show_mode_icon (PixverseHistoryRow *self,
+                const char         *icon_name)
+{
+  /* Setting the same icon again clears it first: a new size request
+   * and a new lookup, at every change of the job (issue 14). */
+  if (gtk_image_get_storage_type (self->thumbnail) == GTK_IMAGE_ICON_NAME &&
+      g_strcmp0 (gtk_image_get_icon_name (self->thumbnail), icon_name) == 0)
+    return;
+
+  gtk_image_set_from_icon_name (self->thumbnail, icon_name);
+  gtk_image_set_pixel_size (self->thumbnail, MODE_ICON_SIZE);
+  gtk_widget_set_overflow (GTK_WIDGET (self->thumbnail), GTK_OVERFLOW_VISIBLE);
 }
 
 static void
@@ -437,6 +457,7 @@ pixverse_history_row_update_thumbnail (PixverseHistoryRow *self)
 {
   const char * const *posters = NULL;
   const char *path = NULL;
+  const char *icon_name = "camera-video-symbolic";
   g_autoptr(GTask) task = NULL;
   ThumbnailJob *job;
   int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
@@ -446,13 +467,9 @@ pixverse_history_row_update_thumbnail (PixverseHistoryRow *self)
   if (self->task != NULL)
     {
       PixverseRequest *request = pixverse_task_get_request (self->task);
-      gboolean image = pixverse_request_get_mode (request) == PIXVERSE_MODE_IMAGE_TO_VIDEO;
-      const char *icon_name = image ? "image-x-generic-symbolic" : "camera-video-symbolic";
 
-      /* Setting the same icon again clears it first: a new size request
-       * and a new lookup, at every change of the job (issue 14). */
-      if (g_strcmp0 (gtk_image_get_icon_name (self->mode_icon), icon_name) != 0)
-        gtk_image_set_from_icon_name (self->mode_icon, icon_name);
+      if (pixverse_request_get_mode (request) == PIXVERSE_MODE_IMAGE_TO_VIDEO)
+        icon_name = "image-x-generic-symbolic";
       posters = pixverse_task_get_poster_paths (self->task);
     }
 
@@ -460,7 +477,13 @@ pixverse_history_row_update_thumbnail (PixverseHistoryRow *self)
     path = posters[0];
 
   if (g_strcmp0 (path, self->thumbnail_path) == 0 && scale == self->thumbnail_scale)
-    return;
+    {
+      /* A recycled row given another job with no poster yet shows that
+       * job's mode; a poster shown or being loaded stays. */
+      if (gtk_image_get_storage_type (self->thumbnail) != GTK_IMAGE_PAINTABLE)
+        show_mode_icon (self, icon_name);
+      return;
+    }
 
   g_cancellable_cancel (self->thumbnail_cancellable);
   g_clear_object (&self->thumbnail_cancellable);
@@ -468,8 +491,7 @@ pixverse_history_row_update_thumbnail (PixverseHistoryRow *self)
   self->thumbnail_path = g_strdup (path);
   self->thumbnail_scale = scale;
 
-  gtk_stack_set_visible_child_name (self->thumbnail_stack, "icon");
-  gtk_image_clear (self->poster);
+  show_mode_icon (self, icon_name);
 
   if (path == NULL)
     return;
@@ -520,14 +542,35 @@ pixverse_history_row_update_tick (PixverseHistoryRow *self)
     g_clear_handle_id (&self->tick_source, g_source_remove);
 }
 
+/* Changes of the status's class, and of the bar's fraction, are made only
+ * when there is one: GTK styles the row again, or lays the whole window out
+ * again, even for the same class or the same fraction, and the rows are
+ * updated at each second and at each change of their job (issue 14). */
 static void
-set_style (GtkWidget  *widget,
-           const char *style_class)
+set_status_style (PixverseHistoryRow *self,
+                  const char         *style_class)
 {
-  gtk_widget_remove_css_class (widget, "error");
-  gtk_widget_remove_css_class (widget, "warning");
+  GtkWidget *widget = GTK_WIDGET (self->status_label);
+
+  if (g_strcmp0 (style_class, self->status_style) == 0)
+    return;
+
+  if (self->status_style != NULL)
+    gtk_widget_remove_css_class (widget, self->status_style);
   if (style_class != NULL)
     gtk_widget_add_css_class (widget, style_class);
+  self->status_style = style_class;
+}
+
+static void
+set_progress (PixverseHistoryRow *self,
+              double              fraction)
+{
+  if (fraction < 0)
+    gtk_progress_bar_pulse (self->progress_bar);
+  else if (fraction != self->progress_shown)
+    gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+  self->progress_shown = fraction;
 }
 
 /* The full date, made when the tooltip is about to show: setting a tooltip
@@ -601,14 +644,11 @@ pixverse_history_row_update (PixverseHistoryRow *self)
       gtk_label_set_label (self->options_label, options);
       gtk_label_set_label (self->time_label, when);
       gtk_inscription_set_text (self->status_label, status);
-      set_style (GTK_WIDGET (self->status_label), style_class);
+      set_status_style (self, style_class);
 
       if (_pixverse_task_get_progress (self->task, now, &fraction))
         {
-          if (fraction < 0)
-            gtk_progress_bar_pulse (self->progress_bar);
-          else
-            gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+          set_progress (self, fraction);
           gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
         }
       else
@@ -659,6 +699,260 @@ pixverse_history_row_scale_factor_cb (PixverseHistoryRow *self,
   pixverse_history_row_update_thumbnail (self);
 }
 
+/* Layout: the thumbnail on the left, and beside it the text in lines: the
+ * prompt; the options and, at the end, the time; the status and, when shown,
+ * Check Again; the progress bar. The row does this itself rather than with
+ * boxes or a grid: a finished job's row is six widgets instead of eleven,
+ * which each frame of a busy list measures, allocates and draws (issue 14),
+ * and GTK 4.18's box layout, given a grid with a wrapping label, asks for
+ * the height the grid needs at its narrowest rather than at the row's
+ * width. */
+
+#define THUMBNAIL_SPACING 12  /* between the thumbnail and the text */
+#define COLUMN_SPACING     6  /* between the two parts of a text line */
+#define LINE_SPACING       3  /* between text lines */
+
+typedef struct
+{
+  int minimum;
+  int natural;
+} Size;
+
+static Size
+measure_child (GtkWidget      *child,
+               GtkOrientation  orientation,
+               int             for_size)
+{
+  Size size = { 0, 0 };
+
+  if (gtk_widget_should_layout (child))
+    gtk_widget_measure (child, orientation, for_size, &size.minimum, &size.natural, NULL, NULL);
+
+  return size;
+}
+
+static void
+size_add (Size *size,
+          Size  other,
+          int   spacing)
+{
+  size->minimum += other.minimum + spacing;
+  size->natural += other.natural + spacing;
+}
+
+static void
+size_max (Size *size,
+          Size  other)
+{
+  size->minimum = MAX (size->minimum, other.minimum);
+  size->natural = MAX (size->natural, other.natural);
+}
+
+/* A line of two: @start takes what @end, at its natural width, leaves. */
+static int
+end_width (GtkWidget *start,
+           GtkWidget *end,
+           int        width)
+{
+  Size start_width, end_size;
+
+  if (!gtk_widget_should_layout (end))
+    return 0;
+
+  start_width = measure_child (start, GTK_ORIENTATION_HORIZONTAL, -1);
+  end_size = measure_child (end, GTK_ORIENTATION_HORIZONTAL, -1);
+
+  return MAX (end_size.minimum,
+              MIN (end_size.natural, width - start_width.minimum - COLUMN_SPACING));
+}
+
+static Size
+line_width (GtkWidget *start,
+            GtkWidget *end)
+{
+  Size size = measure_child (start, GTK_ORIENTATION_HORIZONTAL, -1);
+
+  if (gtk_widget_should_layout (end))
+    size_add (&size, measure_child (end, GTK_ORIENTATION_HORIZONTAL, -1), COLUMN_SPACING);
+
+  return size;
+}
+
+static Size
+line_height (GtkWidget *start,
+             GtkWidget *end,
+             int        width)
+{
+  Size size;
+  int end_w;
+
+  if (width < 0)
+    {
+      size = measure_child (start, GTK_ORIENTATION_VERTICAL, -1);
+      size_max (&size, measure_child (end, GTK_ORIENTATION_VERTICAL, -1));
+      return size;
+    }
+
+  end_w = end_width (start, end, width);
+  size = measure_child (start, GTK_ORIENTATION_VERTICAL,
+                        end_w > 0 ? width - end_w - COLUMN_SPACING : width);
+  if (end_w > 0)
+    size_max (&size, measure_child (end, GTK_ORIENTATION_VERTICAL, end_w));
+
+  return size;
+}
+
+static Size
+text_width (PixverseHistoryRow *self)
+{
+  Size size = measure_child (GTK_WIDGET (self->prompt_label), GTK_ORIENTATION_HORIZONTAL, -1);
+
+  size_max (&size, line_width (GTK_WIDGET (self->options_label), GTK_WIDGET (self->time_label)));
+  size_max (&size, line_width (GTK_WIDGET (self->status_label), GTK_WIDGET (self->check_again_button)));
+  size_max (&size, measure_child (GTK_WIDGET (self->progress_bar), GTK_ORIENTATION_HORIZONTAL, -1));
+
+  return size;
+}
+
+/* The text's lines' heights at @width (or unconstrained), each in @lines. */
+static Size
+text_height (PixverseHistoryRow *self,
+             int                 width,
+             Size                lines[4])
+{
+  Size size = { -LINE_SPACING, -LINE_SPACING };
+
+  lines[0] = measure_child (GTK_WIDGET (self->prompt_label), GTK_ORIENTATION_VERTICAL, width);
+  lines[1] = line_height (GTK_WIDGET (self->options_label), GTK_WIDGET (self->time_label), width);
+  lines[2] = line_height (GTK_WIDGET (self->status_label), GTK_WIDGET (self->check_again_button), width);
+  lines[3] = measure_child (GTK_WIDGET (self->progress_bar), GTK_ORIENTATION_VERTICAL, width);
+
+  for (guint i = 0; i < 4; i++)
+    if (lines[i].natural > 0)
+      size_add (&size, lines[i], LINE_SPACING);
+
+  return size;
+}
+
+static int
+thumbnail_width (PixverseHistoryRow *self)
+{
+  return measure_child (GTK_WIDGET (self->thumbnail), GTK_ORIENTATION_HORIZONTAL, -1).minimum;
+}
+
+static GtkSizeRequestMode
+pixverse_history_row_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+pixverse_history_row_measure (GtkWidget      *widget,
+                              GtkOrientation  orientation,
+                              int             for_size,
+                              int            *minimum,
+                              int            *natural,
+                              int            *minimum_baseline,
+                              int            *natural_baseline)
+{
+  PixverseHistoryRow *self = (PixverseHistoryRow *)widget;
+  int thumb = thumbnail_width (self);
+  Size size, lines[4];
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      size = text_width (self);
+      size.minimum += thumb + THUMBNAIL_SPACING;
+      size.natural += thumb + THUMBNAIL_SPACING;
+    }
+  else
+    {
+      int width = -1;
+
+      if (for_size >= 0)
+        width = MAX (text_width (self).minimum, for_size - thumb - THUMBNAIL_SPACING);
+      size = text_height (self, width, lines);
+      size_max (&size, measure_child (GTK_WIDGET (self->thumbnail), GTK_ORIENTATION_VERTICAL, thumb));
+    }
+
+  *minimum = size.minimum;
+  *natural = size.natural;
+}
+
+/* The row being allocated: its width, and whether it runs right to left. */
+typedef struct
+{
+  int      width;
+  gboolean rtl;
+} Row;
+
+static void
+allocate_child (GtkWidget *child,
+                const Row *row,
+                int        x,
+                int        y,
+                int        width,
+                int        height)
+{
+  if (!gtk_widget_should_layout (child))
+    return;
+
+  if (row->rtl)
+    x = row->width - x - width;
+
+  gtk_widget_size_allocate (child, &(GtkAllocation) { x, y, width, height }, -1);
+}
+
+static void
+allocate_line (GtkWidget *start,
+               GtkWidget *end,
+               const Row *row,
+               int        x,
+               int        y,
+               int        width,
+               int        height)
+{
+  int end_w = end_width (start, end, width);
+
+  if (end_w == 0)
+    {
+      allocate_child (start, row, x, y, width, height);
+      return;
+    }
+
+  allocate_child (start, row, x, y, width - end_w - COLUMN_SPACING, height);
+  allocate_child (end, row, x + width - end_w, y, end_w, height);
+}
+
+static void
+pixverse_history_row_size_allocate (GtkWidget *widget,
+                                    int        width,
+                                    int        height,
+                                    int        baseline)
+{
+  PixverseHistoryRow *self = (PixverseHistoryRow *)widget;
+  int thumb = thumbnail_width (self);
+  int x = thumb + THUMBNAIL_SPACING;
+  int text_w = MAX (0, width - x);
+  Size lines[4];
+  Size text = text_height (self, text_w, lines);
+  int y = MAX (0, (height - text.natural) / 2);  /* the text is centred */
+  /* Mirrored for right-to-left languages, as the row's direction says. */
+  Row row = { width, gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL };
+
+  allocate_child (GTK_WIDGET (self->thumbnail), &row, 0, 0, thumb, height);
+
+  allocate_child (GTK_WIDGET (self->prompt_label), &row, x, y, text_w, lines[0].natural);
+  y += lines[0].natural + LINE_SPACING;
+  allocate_line (GTK_WIDGET (self->options_label), GTK_WIDGET (self->time_label),
+                 &row, x, y, text_w, lines[1].natural);
+  y += lines[1].natural + LINE_SPACING;
+  allocate_line (GTK_WIDGET (self->status_label), GTK_WIDGET (self->check_again_button),
+                 &row, x, y, text_w, lines[2].natural);
+  y += lines[2].natural + LINE_SPACING;
+  allocate_child (GTK_WIDGET (self->progress_bar), &row, x, y, text_w, lines[3].natural);
+}
+
 static void
 pixverse_history_row_map (GtkWidget *widget)
 {
@@ -688,7 +982,6 @@ static void
 pixverse_history_row_dispose (GObject *object)
 {
   PixverseHistoryRow *self = (PixverseHistoryRow *)object;
-  GtkWidget *child;
 
   if (self->task != NULL)
     g_clear_signal_handler (&self->notify_handler, self->task);
@@ -698,9 +991,6 @@ pixverse_history_row_dispose (GObject *object)
   g_clear_object (&self->thumbnail_cancellable);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PIXVERSE_TYPE_HISTORY_ROW);
-  /* The template's unnamed top box goes too. */
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
-    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (pixverse_history_row_parent_class)->dispose (object);
 }
@@ -769,6 +1059,9 @@ pixverse_history_row_class_init (PixverseHistoryRowClass *klass)
   object_class->get_property = pixverse_history_row_get_property;
   object_class->set_property = pixverse_history_row_set_property;
 
+  widget_class->get_request_mode = pixverse_history_row_get_request_mode;
+  widget_class->measure = pixverse_history_row_measure;
+  widget_class->size_allocate = pixverse_history_row_size_allocate;
   widget_class->map = pixverse_history_row_map;
   widget_class->unmap = pixverse_history_row_unmap;
 
@@ -786,9 +1079,7 @@ pixverse_history_row_class_init (PixverseHistoryRowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pixversestudio/PixverseStudio/pixverse-history-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, thumbnail_stack);
-  gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, mode_icon);
-  gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, poster);
+  gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, thumbnail);
   gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, prompt_label);
   gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, options_label);
   gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, time_label);
@@ -797,7 +1088,7 @@ pixverse_history_row_class_init (PixverseHistoryRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PixverseHistoryRow, check_again_button);
   gtk_widget_class_bind_template_callback (widget_class, time_label_query_tooltip_cb);
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+
   gtk_widget_class_set_css_name (widget_class, "pixverse-history-row");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
@@ -806,6 +1097,7 @@ static void
 pixverse_history_row_init (PixverseHistoryRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->progress_shown = -1.;
 
   /* A window moved to a denser screen gets sharper thumbnails. */
   g_signal_connect (self, "notify::scale-factor",
