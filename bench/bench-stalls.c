@@ -184,7 +184,8 @@ tick_cb (GtkWidget     *widget,
 }
 
 /* BENCH_HEAVY_FRAMES=MS, for finding the cause: each frame that costs
- * the main thread more than MS ms of CPU is printed with the CPU and the page
+ * the main thread more than MS ms of CPU is printed with when it came (the
+ * burst of new rows, the jobs ending together) and with the CPU and the page
  * faults of its phases (the first touch of a page is dear on some virtual
  * machines). The marks are taken at the frame's start and at the ends of its
  * layout and paint phases (our handlers run after GDK's own). */
@@ -197,6 +198,8 @@ typedef struct
 enum { MARK_START, MARK_LAYOUT, MARK_PAINT, N_MARKS };
 
 static gint64 heavy_frame_us;
+static const char *phase = "idle";
+static gint64 phase_start;
 static Mark   marks[N_MARKS];
 
 static Mark
@@ -226,8 +229,9 @@ print_heavy_frame (void)
   if (marks[MARK_PAINT].cpu == 0)
     marks[MARK_PAINT] = marks[MARK_LAYOUT];
 
-  g_printerr ("bench-stalls: frame of %.1f ms CPU, %ld page faults: "
+  g_printerr ("bench-stalls: %s +%.2f s: frame of %.1f ms CPU, %ld page faults: "
               "update and layout %.1f ms (%ld), paint %.1f ms (%ld)\n",
+              phase, (g_get_monotonic_time () - phase_start) / (double) G_USEC_PER_SEC,
               (end.cpu - marks[MARK_START].cpu) / 1000.0,
               end.faults - marks[MARK_START].faults,
               (marks[MARK_LAYOUT].cpu - marks[MARK_START].cpu) / 1000.0,
@@ -399,11 +403,13 @@ activate_cb (GApplication *app,
     }
 
   meter_reset ();
+  phase_start = g_get_monotonic_time ();
   run_for (bench->idle_ms);
   bench->idle_max = meter.max_timeout;
 
   meter_reset ();
-  start = g_get_monotonic_time ();
+  phase_start = start = g_get_monotonic_time ();
+  phase = "busy";
   for (guint i = 0; i < bench->n_jobs; i++)
     {
       g_autoptr(PixverseRequest) request = pixverse_request_new ();
