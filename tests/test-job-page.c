@@ -606,6 +606,14 @@ test_row_rebind (void)
   pixverse_task_set_status (first, PIXVERSE_JOB_UNKNOWN);
   g_assert_false (has_label (row, "Still unknown"));
   assert_label (row, "Failed");
+  g_assert_true (gtk_widget_has_css_class (find_status (row), "error"));
+
+  /* The status's colour follows the job shown, not the one before */
+  pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), first);
+  assert_label (row, "Still unknown");
+  g_assert_false (gtk_widget_has_css_class (find_status (row), "error"));
+  pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), second);
+  g_assert_true (gtk_widget_has_css_class (find_status (row), "error"));
 
   /* Unbound, as the list view does before reusing it */
   pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), NULL);
