@@ -571,6 +571,28 @@ test_row_check_again (void)
   test_window_free (tw);
 }
 
+/* A job not yet given a time: the empty time label is still laid out, at
+ * the line's end, 0 wide; GTK warns (fatal here) on drawing a widget it has
+ * not allocated. */
+static void
+test_row_no_time (void)
+{
+  g_autoptr(PixverseTask) task = make_task (7, 1, PIXVERSE_JOB_SUBMITTING);
+  GtkWidget *row = pixverse_history_row_new ();
+  GtkWidget *options;
+  TestWindow *tw;
+
+  pixverse_task_set_created_at (task, 0);
+  pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), task);
+  tw = test_window_new (row);
+  wait_for_first_frame (row, 10);
+
+  options = find_label (row, "720p · 16:9 · 5 s");
+  g_assert_cmpfloat (right_edge (options, row), ==, gtk_widget_get_width (row) - 6);
+
+  test_window_free (tw);
+}
+
 static guint
 count_handlers (gpointer instance,
                 gpointer data)
@@ -1144,6 +1166,7 @@ main (int   argc,
   g_test_add_func ("/job-page/relative-time", test_relative_time);
   g_test_add_func ("/job-page/row/statuses", test_row_statuses);
   g_test_add_func ("/job-page/row/check-again", test_row_check_again);
+  g_test_add_func ("/job-page/row/no-time", test_row_no_time);
   g_test_add_func ("/job-page/row/rebind", test_row_rebind);
   g_test_add_func ("/job-page/row/thumbnail", test_row_thumbnail);
   g_test_add ("/job-page/page/completed", PageFixture, NULL,

@@ -748,7 +748,9 @@ size_max (Size *size,
   size->natural = MAX (size->natural, other.natural);
 }
 
-/* A line of two: @start takes what @end, at its natural width, leaves. */
+/* A line of two: @start takes what @end, at its natural width, leaves;
+ * -1 when @end is not shown. An @end shown with no text is 0 wide, and
+ * still allocated: GTK warns about drawing a widget never allocated. */
 static int
 end_width (GtkWidget *start,
            GtkWidget *end,
@@ -757,7 +759,7 @@ end_width (GtkWidget *start,
   Size start_width, end_size;
 
   if (!gtk_widget_should_layout (end))
-    return 0;
+    return -1;
 
   start_width = measure_child (start, GTK_ORIENTATION_HORIZONTAL, -1);
   end_size = measure_child (end, GTK_ORIENTATION_HORIZONTAL, -1);
@@ -795,8 +797,8 @@ line_height (GtkWidget *start,
 
   end_w = end_width (start, end, width);
   size = measure_child (start, GTK_ORIENTATION_VERTICAL,
-                        end_w > 0 ? width - end_w - COLUMN_SPACING : width);
-  if (end_w > 0)
+                        end_w >= 0 ? MAX (0, width - end_w - COLUMN_SPACING) : width);
+  if (end_w >= 0)
     size_max (&size, measure_child (end, GTK_ORIENTATION_VERTICAL, end_w));
 
   return size;
@@ -914,13 +916,13 @@ allocate_line (GtkWidget *start,
 {
   int end_w = end_width (start, end, width);
 
-  if (end_w == 0)
+  if (end_w < 0)
     {
       allocate_child (start, row, x, y, width, height);
       return;
     }
 
-  allocate_child (start, row, x, y, width - end_w - COLUMN_SPACING, height);
+  allocate_child (start, row, x, y, MAX (0, width - end_w - COLUMN_SPACING), height);
   allocate_child (end, row, x + width - end_w, y, end_w, height);
 }
 
