@@ -13,6 +13,8 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <X11/Xatom.h>
+#include <X11/Xlib.h>
 
 #include "fake-pixwith.h"
 #include "pixverse-application.h"
@@ -28,10 +30,15 @@
  * alone cost), then while JOBS jobs (estimated_time 150 s, time SCALE times
  * faster) are submitted at once through the app's PixverseMonitor, shown in
  * the list, polled, completed, downloaded and written to the history, until
- * the monitor has nothing left to do. Prints:
+ * the monitor has nothing left to do, and last for IDLE_MS with the window
+ * (now showing the JOBS finished jobs) drawn whole at every frame, changing
+ * nothing: the second reference, what GTK alone costs to paint this window
+ * on this machine, the floor under any frame of the busy phase. Prints:
  *   stalls JOBS idle_max_ms busy_max_ms busy_frame_max_ms busy_gaps_over_16ms busy_s
  *          busy_cpu_max_ms busy_frame_cpu_max_ms busy_other_cpu_max_ms
  *          busy_frames busy_frame_cpu_mean_ms busy_frame_cpu_p90_ms
+ *          redraw_max_ms redraw_frame_cpu_max_ms redraw_frames
+ *          redraw_frame_cpu_mean_ms redraw_frame_cpu_p90_ms
  * busy_other_cpu_max_ms being the most CPU time the main thread itself spent
  * between two runs of the timeout, less its frames (the wall-clock gaps also
  * hold time the machine gave to other processes). The frames' mean and 90th
@@ -198,6 +205,7 @@ typedef struct
 enum { MARK_START, MARK_LAYOUT, MARK_PAINT, N_MARKS };
 
 static gint64 heavy_frame_us;
+static gint64 frame_start_us;  /* monotonic, to find the frame in a profile */
 static const char *phase = "idle";
 static gint64 phase_start;
 static Mark   marks[N_MARKS];
@@ -230,14 +238,16 @@ print_heavy_frame (void)
     marks[MARK_PAINT] = marks[MARK_LAYOUT];
 
   g_printerr ("bench-stalls: %s +%.2f s: frame of %.1f ms CPU, %ld page faults: "
-              "update and layout %.1f ms (%ld), paint %.1f ms (%ld)\n",
+              "update and layout %.1f ms (%ld), paint %.1f ms (%ld); "
+              "monotonic %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT " µs\n",
               phase, (g_get_monotonic_time () - phase_start) / (double) G_USEC_PER_SEC,
               (end.cpu - marks[MARK_START].cpu) / 1000.0,
               end.faults - marks[MARK_START].faults,
               (marks[MARK_LAYOUT].cpu - marks[MARK_START].cpu) / 1000.0,
               marks[MARK_LAYOUT].faults - marks[MARK_START].faults,
               (marks[MARK_PAINT].cpu - marks[MARK_LAYOUT].cpu) / 1000.0,
-              marks[MARK_PAINT].faults - marks[MARK_LAYOUT].faults);
+              marks[MARK_PAINT].faults - marks[MARK_LAYOUT].faults,
+              frame_start_us, g_get_monotonic_time ());
 }
 
 /* A frame's own cost, to tell drawing (layout, CSS, rendering) from the
@@ -251,6 +261,7 @@ before_paint_cb (GdkFrameClock *clock,
     {
       memset (marks, 0, sizeof marks);
       marks[MARK_START] = mark_now ();
+      frame_start_us = g_get_monotonic_time ();
     }
 }
 
@@ -330,6 +341,11 @@ typedef struct
   guint    busy_frames;
   double   busy_frame_cpu_mean;
   double   busy_frame_cpu_p90;
+  gint64   redraw_max;
+  gint64   redraw_frame_cpu_max;
+  guint    redraw_frames;
+  double   redraw_frame_cpu_mean;
+  double   redraw_frame_cpu_p90;
 } Bench;
 
 static gboolean
@@ -347,6 +363,59 @@ run_for (guint ms)
   g_timeout_add (ms, flag_cb, &done);
   while (!done)
     g_main_context_iteration (NULL, TRUE);
+}
+
+/* The reference of the last phase: the whole window painted again at each
+ * frame, with nothing changed, so no layout, only the paint. Queuing a draw
+ * would not do: GTK paints only what differs from the last frame. An Expose
+ * of the whole window, as when it is uncovered, is painted whole. It is
+ * sent from an X connection of the bench's own (GTK's X11 calls are
+ * deprecated), to the mapped top-level window of this process. */
+static Display *expose_display;
+static Window   expose_window;
+
+static Window
+find_own_window (Display *display)
+{
+  Atom pid_atom = XInternAtom (display, "_NET_WM_PID", False);
+  Window root, parent, *children = NULL, found = None;
+  unsigned int n_children = 0;
+
+  if (!XQueryTree (display, DefaultRootWindow (display), &root, &parent, &children, &n_children))
+    return None;
+
+  for (unsigned int i = 0; i < n_children && found == None; i++)
+    {
+      unsigned char *data = NULL;
+      unsigned long n_items = 0, after;
+      XWindowAttributes attributes;
+      Atom type;
+      int format;
+
+      if (XGetWindowProperty (display, children[i], pid_atom, 0, 1, False, XA_CARDINAL,
+                              &type, &format, &n_items, &after, &data) == Success &&
+          data != NULL && n_items == 1 && format == 32 &&
+          *(unsigned long *) data == (unsigned long) getpid () &&
+          XGetWindowAttributes (display, children[i], &attributes) &&
+          attributes.map_state == IsViewable)
+        found = children[i];
+      if (data != NULL)
+        XFree (data);
+    }
+
+  if (children != NULL)
+    XFree (children);
+  return found;
+}
+
+static gboolean
+redraw_cb (GtkWidget     *widget,
+           GdkFrameClock *clock,
+           gpointer       user_data)
+{
+  XClearArea (expose_display, expose_window, 0, 0, 0, 0, True);
+  XFlush (expose_display);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -377,6 +446,7 @@ activate_cb (GApplication *app,
   GdkFrameClock *clock;
   guint timeout_id;
   guint tick_id;
+  guint redraw_id;
   gint64 start;
 
   if (bench->done)
@@ -429,6 +499,23 @@ activate_cb (GApplication *app,
   bench->busy_over = meter.over_16ms;
   bench->busy_frames = frame_costs->len;
   frame_costs_summary (&bench->busy_frame_cpu_mean, &bench->busy_frame_cpu_p90);
+
+  /* Let the last row updates and the poster frames settle first. */
+  run_for (500);
+  meter_reset ();
+  phase_start = g_get_monotonic_time ();
+  phase = "redraw";
+  if ((expose_display = XOpenDisplay (NULL)) == NULL ||
+      (expose_window = find_own_window (expose_display)) == None)
+    g_error ("bench-stalls runs under Xvfb: its window was not found there");
+  redraw_id = gtk_widget_add_tick_callback (window, redraw_cb, NULL, NULL);
+  run_for (bench->idle_ms);
+  gtk_widget_remove_tick_callback (window, redraw_id);
+  g_clear_pointer (&expose_display, XCloseDisplay);
+  bench->redraw_max = meter.max_timeout;
+  bench->redraw_frame_cpu_max = meter.max_frame_cpu;
+  bench->redraw_frames = frame_costs->len;
+  frame_costs_summary (&bench->redraw_frame_cpu_mean, &bench->redraw_frame_cpu_p90);
 
   g_source_remove (timeout_id);
   gtk_widget_remove_tick_callback (window, tick_id);
@@ -506,10 +593,13 @@ main (int   argc,
   if (status != 0 || !bench.done || bench.failed > 0)
     return 1;
 
-  g_print ("stalls %u %.1f %.1f %.1f %u %.1f %.1f %.1f %.1f %u %.2f %.2f\n", bench.n_jobs,
-           bench.idle_max / 1000.0, bench.busy_max / 1000.0, bench.busy_frame_max / 1000.0,
-           bench.busy_over, bench.busy_s, bench.busy_cpu_max / 1000.0,
-           bench.busy_frame_cpu_max / 1000.0, bench.busy_other_cpu_max / 1000.0,
-           bench.busy_frames, bench.busy_frame_cpu_mean, bench.busy_frame_cpu_p90);
+  g_print ("stalls %u %.1f %.1f %.1f %u %.1f %.1f %.1f %.1f %u %.2f %.2f %.1f %.1f %u %.2f %.2f\n",
+           bench.n_jobs, bench.idle_max / 1000.0, bench.busy_max / 1000.0,
+           bench.busy_frame_max / 1000.0, bench.busy_over, bench.busy_s,
+           bench.busy_cpu_max / 1000.0, bench.busy_frame_cpu_max / 1000.0,
+           bench.busy_other_cpu_max / 1000.0, bench.busy_frames,
+           bench.busy_frame_cpu_mean, bench.busy_frame_cpu_p90,
+           bench.redraw_max / 1000.0, bench.redraw_frame_cpu_max / 1000.0,
+           bench.redraw_frames, bench.redraw_frame_cpu_mean, bench.redraw_frame_cpu_p90);
   return 0;
 }
