@@ -946,6 +946,9 @@ recycle_body (Fixture       *f,
     add_unknown_job (f, i);
   wait_for (n_in_history (f) == n, WAIT);
   wait_for (check_again_buttons_match_rows (f) > 0, WAIT);
+  /* The list reaches its whole length over the next frames (issue 14). */
+  wait_for (g_list_model_get_n_items (G_LIST_MODEL (gtk_grid_view_get_model (f->window->history_view))) == n,
+            WAIT);
 
   /* Scrolling to the end and back rebinds recycled rows to other jobs;
    * under fatal warnings any action/target mismatch would abort here.
