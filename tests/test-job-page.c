@@ -472,20 +472,12 @@ test_row_statuses (void)
 static GtkImage *
 find_thumbnail (GtkWidget *row)
 {
-  g_autoptr(GPtrArray) images = g_ptr_array_new ();
-  GtkImage *found = NULL;
+  GtkWidget *image = find_only (row, GTK_TYPE_IMAGE);
 
-  collect (row, GTK_TYPE_IMAGE, images);
-  for (guint i = 0; i < images->len; i++)
-    if (gtk_widget_has_css_class (g_ptr_array_index (images, i), "history-thumbnail"))
-      {
-        g_assert_null (found);
-        found = g_ptr_array_index (images, i);
-      }
-  g_assert_nonnull (found);
-  g_assert_true (shown (GTK_WIDGET (found)));
+  g_assert_true (gtk_widget_has_css_class (image, "history-thumbnail"));
+  g_assert_true (shown (image));
 
-  return found;
+  return GTK_IMAGE (image);
 }
 
 static gboolean
