@@ -33,7 +33,7 @@
  * the monitor has nothing left to do, and last for IDLE_MS with the window
  * (now showing the JOBS finished jobs) drawn whole at every frame, changing
  * nothing: the second reference, what GTK alone costs to paint this window
- * on this machine, the floor under any frame of the busy phase. Prints:
+ * on this machine (a busy frame paints what changed, often less). Prints:
  *   stalls JOBS idle_max_ms busy_max_ms busy_frame_max_ms busy_gaps_over_16ms busy_s
  *          busy_cpu_max_ms busy_frame_cpu_max_ms busy_other_cpu_max_ms
  *          busy_frames busy_frame_cpu_mean_ms busy_frame_cpu_p90_ms
