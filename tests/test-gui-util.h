@@ -126,6 +126,46 @@ find_first (GtkWidget *root,
   return found->len > 0 ? g_ptr_array_index (found, 0) : NULL;
 }
 
+/* The first widget in @root's tree, @root included, that @match accepts
+ * with @data; NULL if none does. */
+static inline GtkWidget *
+find_matching (GtkWidget     *root,
+               gboolean     (*match) (GtkWidget *widget, gconstpointer data),
+               gconstpointer  data)
+{
+  if (match (root, data))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_matching (child, match, data);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static inline gboolean
+has_id (GtkWidget     *widget,
+        gconstpointer  id)
+{
+  return g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)), id) == 0;
+}
+
+/* The widget of builder id @id in @root's tree, or NULL: a template's
+ * widgets, and those a widget builds later from a .ui file of its own (the
+ * composer's image group), both carry their ids so. */
+static inline GtkWidget *
+find_by_id (GtkWidget  *root,
+            const char *id)
+{
+  return find_matching (root, has_id, id);
+}
+
 /* The one widget of type @type in @root's tree. */
 static inline GtkWidget *
 find_only (GtkWidget *root,

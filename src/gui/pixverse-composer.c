@@ -60,6 +60,9 @@ struct _PixverseComposer
   GtkTextBuffer       *prompt_buffer;
   GtkLabel            *prompt_placeholder;
   GtkLabel            *char_count_label;
+  GtkBox              *main_box;
+  GtkWidget           *prompt_group;
+  /* The image group's widgets: NULL until it is built (ensure_image_group) */
   AdwPreferencesGroup *image_group;
   GtkButton           *choose_button;
   AdwEntryRow         *image_url_row;
@@ -94,6 +97,7 @@ static GParamSpec *properties [N_PROPS];
 
 static void update_state          (PixverseComposer *self);
 static void update_image_feedback (PixverseComposer *self);
+static void ensure_image_group    (PixverseComposer *self);
 static void take_texture          (PixverseComposer *self,
                                    GdkTexture       *texture);
 
@@ -371,18 +375,29 @@ sync_widgets (PixverseComposer *self,
 
       if (nick != NULL)
         adw_toggle_group_set_active_name (self->mode_group, nick);
-      gtk_widget_set_visible (GTK_WIDGET (self->image_group),
-                              mode == PIXVERSE_MODE_IMAGE_TO_VIDEO);
+      if (mode == PIXVERSE_MODE_IMAGE_TO_VIDEO)
+        ensure_image_group (self);
+      if (self->image_group != NULL)
+        gtk_widget_set_visible (GTK_WIDGET (self->image_group),
+                                mode == PIXVERSE_MODE_IMAGE_TO_VIDEO);
     }
 
   if (all || g_str_equal (name, "image-url"))
     {
       const char *url = pixverse_request_get_image_url (request);
-      const char *text = gtk_editable_get_text (GTK_EDITABLE (self->image_url_row));
-      g_autofree char *stripped = g_strstrip (g_strdup (text));
 
-      if (g_strcmp0 (stripped, url != NULL ? url : "") != 0)
-        gtk_editable_set_text (GTK_EDITABLE (self->image_url_row), url != NULL ? url : "");
+      /* A text-to-video request may carry an address too: kept for a
+       * switch to image-to-video, in the group made for it now. */
+      if (url != NULL)
+        ensure_image_group (self);
+      if (self->image_group != NULL)
+        {
+          const char *text = gtk_editable_get_text (GTK_EDITABLE (self->image_url_row));
+          g_autofree char *stripped = g_strstrip (g_strdup (text));
+
+          if (g_strcmp0 (stripped, url != NULL ? url : "") != 0)
+            gtk_editable_set_text (GTK_EDITABLE (self->image_url_row), url != NULL ? url : "");
+        }
     }
 
   if (all || g_str_equal (name, "num-outputs"))
@@ -568,6 +583,41 @@ update_state (PixverseComposer *self)
     }
 }
 
+/* The image group: built from its own file the first time it is needed,
+ * so that the many starts that never show it do not pay for it (issue 14). */
+static void
+ensure_image_group (PixverseComposer *self)
+{
+  g_autoptr(GtkBuilder) builder = NULL;
+  g_autoptr(GtkBuilderScope) scope = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert (PIXVERSE_IS_COMPOSER (self));
+
+  if (self->image_group != NULL)
+    return;
+
+  scope = gtk_builder_cscope_new ();
+  gtk_builder_cscope_add_callback (GTK_BUILDER_CSCOPE (scope), image_url_changed_cb);
+  builder = gtk_builder_new ();
+  gtk_builder_set_current_object (builder, G_OBJECT (self));
+  gtk_builder_set_scope (builder, scope);
+  if (!gtk_builder_add_from_resource (builder, "/io/github/pixversestudio/PixverseStudio/pixverse-composer-image.ui", &error))
+    g_error ("The image group's resource is broken: %s", error->message);
+
+  self->image_group = ADW_PREFERENCES_GROUP (gtk_builder_get_object (builder, "image_group"));
+  self->choose_button = GTK_BUTTON (gtk_builder_get_object (builder, "choose_button"));
+  self->image_url_row = ADW_ENTRY_ROW (gtk_builder_get_object (builder, "image_url_row"));
+  self->preview_spinner = ADW_SPINNER (gtk_builder_get_object (builder, "preview_spinner"));
+  self->upload_box = GTK_WIDGET (gtk_builder_get_object (builder, "upload_box"));
+  self->upload_progress = GTK_PROGRESS_BAR (gtk_builder_get_object (builder, "upload_progress"));
+  self->image_error_label = GTK_LABEL (gtk_builder_get_object (builder, "image_error_label"));
+  self->preview_clamp = ADW_CLAMP (gtk_builder_get_object (builder, "preview_clamp"));
+  self->preview_picture = GTK_PICTURE (gtk_builder_get_object (builder, "preview_picture"));
+
+  gtk_box_insert_child_after (self->main_box, GTK_WIDGET (self->image_group), self->prompt_group);
+}
+
 /* The image: inline error and preview */
 
 static void
@@ -575,6 +625,11 @@ set_image_error (PixverseComposer *self,
                  const char       *message)
 {
   g_assert (PIXVERSE_IS_COMPOSER (self));
+
+  /* Nothing to clear in a group not made yet. */
+  if (message == NULL && self->image_group == NULL)
+    return;
+  ensure_image_group (self);
 
   gtk_label_set_label (self->image_error_label, message != NULL ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->image_error_label), message != NULL);
@@ -592,6 +647,10 @@ set_preview (PixverseComposer *self,
   g_assert (PIXVERSE_IS_COMPOSER (self));
   g_assert (!texture || GDK_IS_TEXTURE (texture));
 
+  if (texture == NULL && self->image_group == NULL)
+    return;
+  ensure_image_group (self);
+
   if (texture != NULL)
     {
       int width = gdk_texture_get_width (texture);
@@ -608,6 +667,20 @@ set_preview (PixverseComposer *self,
   gtk_widget_set_visible (GTK_WIDGET (self->preview_clamp), texture != NULL);
 }
 
+/* The spinner in the image URL row, while its preview loads. */
+static void
+set_preview_loading (PixverseComposer *self,
+                     gboolean          loading)
+{
+  g_assert (PIXVERSE_IS_COMPOSER (self));
+
+  if (!loading && self->image_group == NULL)
+    return;
+  ensure_image_group (self);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->preview_spinner), loading);
+}
+
 static void
 cancel_preview (PixverseComposer *self)
 {
@@ -616,7 +689,7 @@ cancel_preview (PixverseComposer *self)
   g_clear_handle_id (&self->preview_source, g_source_remove);
   g_cancellable_cancel (self->preview_cancellable);
   g_clear_object (&self->preview_cancellable);
-  gtk_widget_set_visible (GTK_WIDGET (self->preview_spinner), FALSE);
+  set_preview_loading (self, FALSE);
 }
 
 typedef struct
@@ -657,7 +730,7 @@ preview_load_done (PreviewLoad *load,
     return;
 
   g_clear_object (&self->preview_cancellable);
-  gtk_widget_set_visible (GTK_WIDGET (self->preview_spinner), FALSE);
+  set_preview_loading (self, FALSE);
 
   if (texture != NULL)
     {
@@ -822,7 +895,7 @@ preview_timeout_cb (gpointer user_data)
       g_autofree char *text = g_strdup_printf (_("Could not load the image: %s"),
                                                _("the address is not valid"));
 
-      gtk_widget_set_visible (GTK_WIDGET (self->preview_spinner), FALSE);
+      set_preview_loading (self, FALSE);
       set_image_error (self, text);
       return;
     }
@@ -883,7 +956,7 @@ update_image_feedback (PixverseComposer *self)
   set_preview (self, NULL);
   set_image_error (self, NULL);
   g_set_str (&self->preview_url, url);
-  gtk_widget_set_visible (GTK_WIDGET (self->preview_spinner), TRUE);
+  set_preview_loading (self, TRUE);
   self->preview_source = g_timeout_add_once (PREVIEW_DELAY_MS, preview_timeout_cb, self);
 }
 
@@ -974,14 +1047,18 @@ set_uploading (PixverseComposer *self,
 
   self->uploading = !!uploading;
 
-  if (uploading)
+  if (uploading || self->image_group != NULL)
     {
-      gtk_progress_bar_set_fraction (self->upload_progress, 0.0);
-      gtk_progress_bar_set_text (self->upload_progress, _("Uploading…"));
+      ensure_image_group (self);
+      if (uploading)
+        {
+          gtk_progress_bar_set_fraction (self->upload_progress, 0.0);
+          gtk_progress_bar_set_text (self->upload_progress, _("Uploading…"));
+        }
+      gtk_widget_set_visible (self->upload_box, uploading);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->image_url_row), !uploading);
     }
 
-  gtk_widget_set_visible (self->upload_box, uploading);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->image_url_row), !uploading);
   update_upload_actions (self);
   update_state (self);
 }
@@ -1614,6 +1691,7 @@ remove_image_action (GtkWidget  *widget,
 
   cancel_upload (self);
   pixverse_request_set_image_url (self->request, NULL);
+  ensure_image_group (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->image_url_row));
 }
 
@@ -1646,6 +1724,16 @@ pixverse_composer_dispose (GObject *object)
   g_clear_object (&self->paste_cancellable);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PIXVERSE_TYPE_COMPOSER);
+  /* The image group, if made, went with the template's widgets. */
+  self->image_group = NULL;
+  self->choose_button = NULL;
+  self->image_url_row = NULL;
+  self->preview_spinner = NULL;
+  self->upload_box = NULL;
+  self->upload_progress = NULL;
+  self->image_error_label = NULL;
+  self->preview_clamp = NULL;
+  self->preview_picture = NULL;
 
   g_clear_object (&self->num_outputs_model);
   g_clear_object (&self->resolution_model);
@@ -1761,15 +1849,8 @@ pixverse_composer_class_init (PixverseComposerClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PixverseComposer, prompt_buffer);
   gtk_widget_class_bind_template_child (widget_class, PixverseComposer, prompt_placeholder);
   gtk_widget_class_bind_template_child (widget_class, PixverseComposer, char_count_label);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, image_group);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, choose_button);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, image_url_row);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, preview_spinner);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, upload_box);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, upload_progress);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, image_error_label);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, preview_clamp);
-  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, preview_picture);
+  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, main_box);
+  gtk_widget_class_bind_template_child (widget_class, PixverseComposer, prompt_group);
   gtk_widget_class_bind_template_child (widget_class, PixverseComposer, num_outputs_row);
   gtk_widget_class_bind_template_child (widget_class, PixverseComposer, resolution_row);
   gtk_widget_class_bind_template_child (widget_class, PixverseComposer, aspect_ratio_row);
@@ -1780,7 +1861,6 @@ pixverse_composer_class_init (PixverseComposerClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PixverseComposer, drop_revealer);
   gtk_widget_class_bind_template_callback (widget_class, mode_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, prompt_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, image_url_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, options_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "composer.choose-image", NULL, choose_image_action);

@@ -224,6 +224,17 @@ new_job_action (GtkWidget  *widget,
   _pixverse_window_show_composer (PIXVERSE_WINDOW (widget));
 }
 
+static void
+use_key_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  const char *key = g_variant_get_string (param, NULL);
+
+  if (*key != '\0')
+    _pixverse_window_use_key (PIXVERSE_WINDOW (widget), key);
+}
+
 void
 _pixverse_window_class_actions_init (PixverseWindowClass *klass)
 {
@@ -236,6 +247,7 @@ _pixverse_window_class_actions_init (PixverseWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-task", "x", show_task_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.new-job", NULL, new_job_action);
+  gtk_widget_class_install_action (widget_class, "win.use-key", "s", use_key_action);
 }
 
 void

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pixverse-hide-model.h"
+#include "pixverse-welcome-page.h"
 #include "pixverse-window.h"
 
 G_BEGIN_DECLS
@@ -29,18 +30,18 @@ struct _PixverseWindow
   AdwNavigationSplitView *split_view;
   AdwNavigationPage      *content_page;
   GtkButton              *new_job_button;
+  GtkMenuButton          *primary_menu_button;
+  GMenuModel             *primary_menu;  /* its popover made at first use */
   GtkSearchBar           *search_bar;
   GtkSearchEntry         *search_entry;
   AdwToggleGroup         *status_group;
   GtkStack               *sidebar_stack;
   GtkGridView            *history_view;
-  AdwStatusPage          *history_error_page;
   GtkLabel               *credits_label;
   AdwBanner              *banner;
   GtkStack               *content_stack;
-  AdwPasswordEntryRow    *welcome_key_row;
-  GtkButton              *welcome_save_button;
-  GtkButton              *welcome_test_key_button;
+  AdwBin                 *welcome_bin;
+  PixverseWelcomePage    *welcome_page;  /* NULL until first shown */
   PixverseComposer       *composer;
   AdwBin                 *job_page_bin;
   PixverseJobPage        *job_page;
@@ -69,6 +70,9 @@ void      _pixverse_window_delete_task        (PixverseWindow      *self,
  * refused key, none otherwise (the caller may add one). */
 AdwToast *_pixverse_window_error_toast        (PixverseWindow      *self,
                                                const GError        *error);
+/* Uses and stores @api_key, then empties the welcome page's key row. */
+void      _pixverse_window_use_key            (PixverseWindow      *self,
+                                               const char          *api_key);
 void      _pixverse_window_show_error         (PixverseWindow      *self,
                                                const GError        *error);
 

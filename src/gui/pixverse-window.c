@@ -60,6 +60,34 @@ filter_is_active (PixverseWindow *self)
   return status_filter (self) != -1 || (text != NULL && *text != '\0');
 }
 
+/* The sidebar's status page @name, made from its builder object @id the
+ * first time it is shown: a start with jobs shows none (issue 14). */
+static GtkWidget *
+ensure_sidebar_page (PixverseWindow *self,
+                     const char     *name,
+                     const char     *id)
+{
+  g_autoptr(GtkBuilder) builder = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *ids[] = { id, NULL };
+  GtkWidget *page;
+
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  if ((page = gtk_stack_get_child_by_name (self->sidebar_stack, name)) != NULL)
+    return page;
+
+  builder = gtk_builder_new ();
+  if (!gtk_builder_add_objects_from_resource (builder, "/io/github/pixversestudio/PixverseStudio/pixverse-window-pages.ui",
+                                              (const char **) ids, &error))
+    g_error ("The sidebar's pages resource is broken: %s", error->message);
+
+  page = GTK_WIDGET (gtk_builder_get_object (builder, id));
+  gtk_stack_add_named (self->sidebar_stack, page, name);
+
+  return page;
+}
+
 static void
 pixverse_window_update_sidebar (PixverseWindow *self)
 {
@@ -70,11 +98,19 @@ pixverse_window_update_sidebar (PixverseWindow *self)
   if (self->history != NULL)
     {
       if (g_list_model_get_n_items (G_LIST_MODEL (self->jobs)) > 0)
-        page = "list";
+        {
+          page = "list";
+        }
       else if (filter_is_active (self))
-        page = "no-results";
+        {
+          page = "no-results";
+          ensure_sidebar_page (self, page, "no_results_page");
+        }
       else
-        page = "empty";
+        {
+          page = "empty";
+          ensure_sidebar_page (self, page, "empty_page");
+        }
     }
   else if (pixverse_application_get_loading (self->application))
     {
@@ -84,9 +120,9 @@ pixverse_window_update_sidebar (PixverseWindow *self)
     {
       const GError *error = pixverse_application_get_history_error (self->application);
 
-      adw_status_page_set_description (self->history_error_page,
-                                       error != NULL ? error->message : NULL);
       page = "error";
+      adw_status_page_set_description (ADW_STATUS_PAGE (ensure_sidebar_page (self, page, "history_error_page")),
+                                       error != NULL ? error->message : NULL);
     }
 
   gtk_stack_set_visible_child_name (self->sidebar_stack, page);
@@ -168,6 +204,19 @@ pixverse_window_update_title (PixverseWindow *self)
   adw_navigation_page_set_title (self->content_page, title);
 }
 
+/* Built when first shown: most starts have a key and never show it. */
+static void
+pixverse_window_ensure_welcome_page (PixverseWindow *self)
+{
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  if (self->welcome_page != NULL)
+    return;
+
+  self->welcome_page = PIXVERSE_WELCOME_PAGE (pixverse_welcome_page_new ());
+  adw_bin_set_child (self->welcome_bin, GTK_WIDGET (self->welcome_page));
+}
+
 static void
 pixverse_window_update_content (PixverseWindow *self)
 {
@@ -189,6 +238,8 @@ pixverse_window_update_content (PixverseWindow *self)
   else
     page = "composer";
 
+  if (g_str_equal (page, "welcome"))
+    pixverse_window_ensure_welcome_page (self);
   gtk_stack_set_visible_child_name (self->content_stack, page);
 
   /* Out of start-up or the welcome page, the first thing to do is type:
@@ -199,7 +250,7 @@ pixverse_window_update_content (PixverseWindow *self)
       if (g_str_equal (page, "composer"))
         pixverse_composer_focus_prompt (self->composer);
       else if (g_str_equal (page, "welcome"))
-        gtk_widget_grab_focus (GTK_WIDGET (self->welcome_key_row));
+        pixverse_welcome_page_focus_key (self->welcome_page);
     }
 
   pixverse_window_update_title (self);
@@ -468,7 +519,7 @@ _pixverse_window_show_composer (PixverseWindow *self)
   if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "composer") == 0)
     pixverse_composer_focus_prompt (self->composer);
   else if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "welcome") == 0)
-    gtk_widget_grab_focus (GTK_WIDGET (self->welcome_key_row));
+    pixverse_welcome_page_focus_key (self->welcome_page);
 }
 
 void
@@ -700,18 +751,7 @@ app_notify_credits_cb (PixverseWindow *self)
   pixverse_window_update_credits (self);
 }
 
-/* The welcome page: the two ways to start. */
-
-static void
-welcome_key_changed_cb (PixverseWindow *self)
-{
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->welcome_key_row));
-  g_autofree char *stripped = g_strstrip (g_strdup (text));
-
-  g_assert (PIXVERSE_IS_WINDOW (self));
-
-  gtk_widget_set_sensitive (GTK_WIDGET (self->welcome_save_button), *stripped != '\0');
-}
+/* The key from the welcome page ("win.use-key"): used and stored. */
 
 static void
 set_api_key_cb (GObject      *object,
@@ -729,51 +769,19 @@ set_api_key_cb (GObject      *object,
         _pixverse_window_show_error (self, error);
     }
 
-  gtk_editable_set_text (GTK_EDITABLE (self->welcome_key_row), "");
+  if (self->welcome_page != NULL)
+    pixverse_welcome_page_clear_key (self->welcome_page);
 }
 
-static void
-welcome_use_key (PixverseWindow *self,
-                 const char     *api_key)
+void
+_pixverse_window_use_key (PixverseWindow *self,
+                          const char     *api_key)
 {
-  g_assert (PIXVERSE_IS_WINDOW (self));
+  g_return_if_fail (PIXVERSE_IS_WINDOW (self));
+  g_return_if_fail (api_key != NULL && *api_key != '\0');
 
   pixverse_application_set_api_key_async (self->application, api_key, self->cancellable,
                                           set_api_key_cb, g_object_ref (self));
-}
-
-static void
-welcome_save_cb (PixverseWindow *self)
-{
-  g_autofree char *key = NULL;
-
-  g_assert (PIXVERSE_IS_WINDOW (self));
-
-  key = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->welcome_key_row))));
-  if (*key != '\0')
-    welcome_use_key (self, key);
-}
-
-static void
-welcome_test_key_cb (PixverseWindow *self)
-{
-  g_assert (PIXVERSE_IS_WINDOW (self));
-
-  welcome_use_key (self, PIXVERSE_TEST_API_KEY);
-}
-
-static gboolean
-welcome_activate_link_cb (PixverseWindow *self,
-                          GtkLinkButton  *button)
-{
-  g_autoptr(GtkUriLauncher) launcher = NULL;
-
-  g_assert (PIXVERSE_IS_WINDOW (self));
-
-  launcher = gtk_uri_launcher_new (gtk_link_button_get_uri (button));
-  gtk_uri_launcher_launch (launcher, GTK_WINDOW (self), NULL, NULL, NULL);
-
-  return TRUE;
 }
 
 /* Deleting with undo: the row is hidden at once and deleted for real only
@@ -1144,13 +1152,12 @@ pixverse_window_class_init (PixverseWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, status_group);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, sidebar_stack);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, history_view);
-  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, history_error_page);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, credits_label);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, banner);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, content_stack);
-  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, welcome_key_row);
-  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, welcome_save_button);
-  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, welcome_test_key_button);
+  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, welcome_bin);
+  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, primary_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, PixverseWindow, primary_menu);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, PixverseWindow, job_page_bin);
   gtk_widget_class_bind_template_callback (widget_class, split_view_notify_show_content_cb);
@@ -1160,13 +1167,22 @@ pixverse_window_class_init (PixverseWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, status_group_notify_active_cb);
   gtk_widget_class_bind_template_callback (widget_class, history_view_activate_cb);
-  gtk_widget_class_bind_template_callback (widget_class, welcome_save_cb);
-  gtk_widget_class_bind_template_callback (widget_class, welcome_key_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, welcome_test_key_cb);
-  gtk_widget_class_bind_template_callback (widget_class, welcome_activate_link_cb);
   gtk_widget_class_bind_template_callback (widget_class, composer_notify_can_generate_cb);
 
   _pixverse_window_class_actions_init (klass);
+}
+
+/* The main menu's popover is made when first opened, not with the window:
+ * few starts open it, and it is a cost of start-up (issue 14). */
+static void
+create_primary_menu_cb (GtkMenuButton *button,
+                        gpointer       user_data)
+{
+  PixverseWindow *self = user_data;
+
+  g_assert (PIXVERSE_IS_WINDOW (self));
+
+  gtk_menu_button_set_menu_model (button, self->primary_menu);
 }
 
 static void
@@ -1188,6 +1204,8 @@ pixverse_window_init (PixverseWindow *self)
   gtk_grid_view_set_model (self->history_view, GTK_SELECTION_MODEL (self->selection));
 
   gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self->history_view));
+  gtk_menu_button_set_create_popup_func (self->primary_menu_button,
+                                         create_primary_menu_cb, self, NULL);
 }
 
 PixverseWindow *

@@ -258,11 +258,8 @@ faults_body (Fixture *f)
       { "s3", &s3_denied, "AccessDenied" },
     };
 
-    GtkLabel *error_label = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (f->composer),
-                                                                      PIXVERSE_TYPE_COMPOSER,
-                                                                      "image_error_label"));
+    GtkLabel *error_label;
 
-    g_assert_nonnull (error_label);
     g_assert_true (g_file_set_contents (path, (const char *) png, sizeof png, NULL));
     for (guint i = 0; i < G_N_ELEMENTS (uploads); i++)
       {
@@ -273,6 +270,8 @@ faults_body (Fixture *f)
         _pixverse_composer_upload_file (f->composer, file);
         wait_for (!_pixverse_composer_get_uploading (f->composer), WAIT);
         /* The composer says it under the image field, in the client's words. */
+        error_label = GTK_LABEL (find_by_id (GTK_WIDGET (f->composer), "image_error_label"));
+        g_assert_nonnull (error_label);
         g_assert_true (gtk_widget_get_visible (GTK_WIDGET (error_label)));
         text = gtk_label_get_label (error_label);
         g_assert_nonnull (strstr (text, uploads[i].words));
