@@ -9,8 +9,9 @@
  * The startup reference (issue 14): a bare libadwaita window of the app's
  * default size, a header bar and a status page in a toolbar view, nothing
  * else. Like Pixverse Studio under PIXVERSE_QUIT_AFTER_FIRST_FRAME=1, it
- * prints "first-frame <g_get_monotonic_time ()>" after its first frame is
- * painted, then quits.
+ * prints "window-start <g_get_monotonic_time ()>" as it begins its window
+ * (in "activate", GTK and libadwaita started), "first-frame <time>" after its
+ * first frame is painted, then quits.
  */
 
 static void
@@ -33,9 +34,15 @@ realize_cb (GtkWidget    *window,
 static void
 activate_cb (GApplication *app)
 {
-  GtkWidget *window = adw_application_window_new (GTK_APPLICATION (app));
-  GtkWidget *view = adw_toolbar_view_new ();
-  GtkWidget *page = adw_status_page_new ();
+  GtkWidget *window;
+  GtkWidget *view;
+  GtkWidget *page;
+
+  g_print ("window-start %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+
+  window = adw_application_window_new (GTK_APPLICATION (app));
+  view = adw_toolbar_view_new ();
+  page = adw_status_page_new ();
 
   adw_status_page_set_title (ADW_STATUS_PAGE (page), "Bare Window");
   adw_toolbar_view_add_top_bar (ADW_TOOLBAR_VIEW (view), adw_header_bar_new ());

@@ -16,13 +16,17 @@
  * Times each program from just before exec to the first frame it reports
  * ("first-frame <g_get_monotonic_time ()>" on its standard output, as
  * bench-bare-window and Pixverse Studio under PIXVERSE_QUIT_AFTER_FIRST_FRAME
- * print it), and takes its peak RSS from wait4(). XDG_DATA_HOME is DATA_DIR
- * (where the history is). One untimed round first (page cache, the history's
- * first integrity check), then RUNS rounds, the programs taking turns so that
- * a burst of load on the machine hits them alike. Prints, per program:
+ * print it), and takes its peak RSS from wait4(). It splits that time where
+ * the program reports "window-start <time>": before it, loading and starting
+ * GTK and libadwaita, much the same for any program; after it, making and
+ * drawing the program's own window. XDG_DATA_HOME is DATA_DIR (where the
+ * history is). One untimed round first (page cache, the history's first
+ * integrity check), then RUNS rounds, the programs taking turns so that a
+ * burst of load on the machine hits them alike. Prints, per program:
  *   NAME median_ms min_ms max_ms median_rss_kib median_cpu_ms
- * the last being the CPU time (user + system, all threads) the program used
- * up to its exit: on a loaded machine it varies far less than the wall
+ *        median_before_window_ms median_window_ms
+ * median_cpu_ms being the CPU time (user + system, all threads) the program
+ * used up to its exit: on a loaded machine it varies far less than the wall
  * clock, which also counts the time others were given the CPU.
  */
 
@@ -34,6 +38,8 @@ typedef struct
   GArray  *ms;
   GArray  *rss;
   GArray  *cpu;
+  GArray  *before_window;
+  GArray  *window;
 } Config;
 
 static int
@@ -85,7 +91,8 @@ static gboolean
 run_once (Config *config,
           double *ms,
           double *rss_kib,
-          double *cpu_ms)
+          double *cpu_ms,
+          double *before_window_ms)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GIOChannel) channel = NULL;
@@ -95,6 +102,7 @@ run_once (Config *config,
   g_autofree char *conf = g_build_filename (config->data_dir, "config", NULL);
   const char *argv[] = { config->program, NULL };
   const char *line;
+  const char *window_line;
   struct rusage usage;
   gint64 start;
   gint64 frame;
@@ -124,15 +132,17 @@ run_once (Config *config,
     ;
 
   line = output != NULL ? strstr (output, "first-frame ") : NULL;
-  if (line == NULL || !WIFEXITED (status))
+  window_line = output != NULL ? strstr (output, "window-start ") : NULL;
+  if (line == NULL || window_line == NULL || !WIFEXITED (status))
     {
-      g_printerr ("bench-startup: %s reported no first frame (status %d)\n",
+      g_printerr ("bench-startup: %s reported no window start or first frame (status %d)\n",
                   config->name, status);
       return FALSE;
     }
 
   frame = g_ascii_strtoll (line + strlen ("first-frame "), NULL, 10);
   *ms = (frame - start) / 1000.0;
+  *before_window_ms = (g_ascii_strtoll (window_line + strlen ("window-start "), NULL, 10) - start) / 1000.0;
   *rss_kib = usage.ru_maxrss;
   *cpu_ms = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000.0 +
             (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000.0;
@@ -170,6 +180,8 @@ main (int   argc,
       config->ms = g_array_new (FALSE, FALSE, sizeof (double));
       config->rss = g_array_new (FALSE, FALSE, sizeof (double));
       config->cpu = g_array_new (FALSE, FALSE, sizeof (double));
+      config->before_window = g_array_new (FALSE, FALSE, sizeof (double));
+      config->window = g_array_new (FALSE, FALSE, sizeof (double));
       g_ptr_array_add (configs, config);
     }
 
@@ -177,24 +189,27 @@ main (int   argc,
     for (guint i = 0; i < configs->len; i++)
       {
         Config *config = g_ptr_array_index (configs, i);
-        double ms, rss, cpu;
+        double ms, rss, cpu, before_window, window;
 
-        if (!run_once (config, &ms, &rss, &cpu))
+        if (!run_once (config, &ms, &rss, &cpu, &before_window))
           return 1;
         if (round < 0)
           continue;
+        window = ms - before_window;
         g_array_append_val (config->ms, ms);
         g_array_append_val (config->rss, rss);
         g_array_append_val (config->cpu, cpu);
+        g_array_append_val (config->before_window, before_window);
+        g_array_append_val (config->window, window);
       }
 
   for (guint i = 0; i < configs->len; i++)
     {
       Config *config = g_ptr_array_index (configs, i);
 
-      g_print ("%s %.1f %.1f %.1f %.0f %.1f\n", config->name, median (config->ms),
+      g_print ("%s %.1f %.1f %.1f %.0f %.1f %.1f %.1f\n", config->name, median (config->ms),
                array_min (config->ms), array_max (config->ms), median (config->rss),
-               median (config->cpu));
+               median (config->cpu), median (config->before_window), median (config->window));
     }
 
   return 0;
