@@ -1733,8 +1733,30 @@ first_run_body (Fixture       *f,
 }
 
 static void
-test_first_run_and_key (Fixture       *f,
-                        gconstpointer  data)
+first_run_test_key_body (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *stored = NULL;
+  GtkWidget *welcome;
+
+  /* Use Test Key, clicked: the public key is used and stored. */
+  g_assert_cmpstr (content_page (f), ==, "welcome");
+  welcome = find_only (GTK_WIDGET (f->window), PIXVERSE_TYPE_WELCOME_PAGE);
+  g_signal_emit_by_name (find_button (welcome, "Use _Test Key"), "clicked");
+  wait_for (g_strcmp0 (content_page (f), "composer") == 0, WAIT);
+  g_assert_cmpint (pixverse_application_get_key_state (f->app), ==, PIXVERSE_KEY_PRESENT);
+  g_assert_cmpstr (pixverse_client_get_api_key (pixverse_application_get_client (f->app)), ==,
+                   PIXVERSE_TEST_API_KEY);
+  wait_for (pixverse_application_get_credits (f->app) >= 0, WAIT);
+  drain (300);
+  stored = lookup_key ();
+  g_assert_cmpstr (stored, ==, PIXVERSE_TEST_API_KEY);
+}
+
+/* A first start: no key in the environment nor in the (private) keyring. */
+static void
+run_first_start (Fixture *f,
+                 Body     body)
 {
   gboolean cleared = FALSE;
 
@@ -1749,11 +1771,25 @@ test_first_run_and_key (Fixture       *f,
   g_unsetenv ("PIXVERSE_API_KEY");
   pixverse_secrets_clear_async (NULL, clear_cb, &cleared);
   wait_for (cleared, WAIT);
-  fake_pixwith_add_api_key (f->fake, OTHER_KEY);
 
-  run_app (f, first_run_body);
+  run_app (f, body);
 
   g_setenv ("PIXVERSE_API_KEY", PIXVERSE_TEST_API_KEY, TRUE);
+}
+
+static void
+test_first_run_and_key (Fixture       *f,
+                        gconstpointer  data)
+{
+  fake_pixwith_add_api_key (f->fake, OTHER_KEY);
+  run_first_start (f, first_run_body);
+}
+
+static void
+test_first_run_test_key (Fixture       *f,
+                         gconstpointer  data)
+{
+  run_first_start (f, first_run_test_key_body);
 }
 
 /* Screenshots: the main states, from the real window */
@@ -2008,6 +2044,8 @@ main (int   argc,
               fixture_set_up, run_test, fixture_tear_down);
   g_test_add ("/window/preferences/key", Fixture, NULL,
               fixture_set_up, test_first_run_and_key, fixture_tear_down);
+  g_test_add ("/window/welcome/test-key", Fixture, NULL,
+              fixture_set_up, test_first_run_test_key, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include "pixverse-client.h"
 #include "pixverse-welcome-page.h"
 
 struct _PixverseWelcomePage
@@ -16,47 +15,26 @@ struct _PixverseWelcomePage
 
 G_DEFINE_FINAL_TYPE (PixverseWelcomePage, pixverse_welcome_page, ADW_TYPE_BIN)
 
-/* The key typed, without the blanks a paste brings along. */
-static char *
-dup_typed_key (PixverseWelcomePage *self)
-{
-  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->key_row))));
-}
-
-static void
-use_key (PixverseWelcomePage *self,
-         const char          *key)
-{
-  gtk_widget_activate_action (GTK_WIDGET (self), "win.use-key", "s", key);
-}
-
 static void
 key_changed_cb (PixverseWelcomePage *self)
 {
-  g_autofree char *key = dup_typed_key (self);
+  g_autofree char *key = pixverse_welcome_page_dup_key (self);
 
   g_assert (PIXVERSE_IS_WELCOME_PAGE (self));
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->save_button), *key != '\0');
 }
 
+/* Save Key, or Enter in the key row: once a key is typed. */
 static void
 save_cb (PixverseWelcomePage *self)
 {
-  g_autofree char *key = dup_typed_key (self);
+  g_autofree char *key = pixverse_welcome_page_dup_key (self);
 
   g_assert (PIXVERSE_IS_WELCOME_PAGE (self));
 
   if (*key != '\0')
-    use_key (self, key);
-}
-
-static void
-test_key_cb (PixverseWelcomePage *self)
-{
-  g_assert (PIXVERSE_IS_WELCOME_PAGE (self));
-
-  use_key (self, PIXVERSE_TEST_API_KEY);
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.use-key", NULL);
 }
 
 static gboolean
@@ -85,7 +63,6 @@ pixverse_welcome_page_class_init (PixverseWelcomePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PixverseWelcomePage, save_button);
   gtk_widget_class_bind_template_callback (widget_class, key_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, save_cb);
-  gtk_widget_class_bind_template_callback (widget_class, test_key_cb);
   gtk_widget_class_bind_template_callback (widget_class, activate_link_cb);
 }
 
@@ -99,6 +76,14 @@ GtkWidget *
 pixverse_welcome_page_new (void)
 {
   return g_object_new (PIXVERSE_TYPE_WELCOME_PAGE, NULL);
+}
+
+char *
+pixverse_welcome_page_dup_key (PixverseWelcomePage *self)
+{
+  g_return_val_if_fail (PIXVERSE_IS_WELCOME_PAGE (self), NULL);
+
+  return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->key_row))));
 }
 
 void

@@ -224,15 +224,30 @@ new_job_action (GtkWidget  *widget,
   _pixverse_window_show_composer (PIXVERSE_WINDOW (widget));
 }
 
+/* The welcome page's two ways in. The key typed is read from the page,
+ * never passed as a parameter: action parameters show in debugging tools. */
 static void
 use_key_action (GtkWidget  *widget,
                 const char *action_name,
                 GVariant   *param)
 {
-  const char *key = g_variant_get_string (param, NULL);
+  PixverseWindow *self = PIXVERSE_WINDOW (widget);
+  g_autofree char *key = NULL;
 
+  if (self->welcome_page == NULL)
+    return;
+
+  key = pixverse_welcome_page_dup_key (self->welcome_page);
   if (*key != '\0')
-    _pixverse_window_use_key (PIXVERSE_WINDOW (widget), key);
+    _pixverse_window_use_key (self, key);
+}
+
+static void
+use_test_key_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  _pixverse_window_use_key (PIXVERSE_WINDOW (widget), PIXVERSE_TEST_API_KEY);
 }
 
 void
@@ -247,7 +262,8 @@ _pixverse_window_class_actions_init (PixverseWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-task", "x", show_task_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.new-job", NULL, new_job_action);
-  gtk_widget_class_install_action (widget_class, "win.use-key", "s", use_key_action);
+  gtk_widget_class_install_action (widget_class, "win.use-key", NULL, use_key_action);
+  gtk_widget_class_install_action (widget_class, "win.use-test-key", NULL, use_test_key_action);
 }
 
 void

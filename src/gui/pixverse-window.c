@@ -751,7 +751,8 @@ app_notify_credits_cb (PixverseWindow *self)
   pixverse_window_update_credits (self);
 }
 
-/* The key from the welcome page ("win.use-key"): used and stored. */
+/* A key from the welcome page ("win.use-key", "win.use-test-key"): used
+ * and stored. */
 
 static void
 set_api_key_cb (GObject      *object,
