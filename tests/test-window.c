@@ -14,9 +14,9 @@
 #include "pixverse-composer.h"
 #include "pixverse-history-row.h"
 #include "pixverse-job-page.h"
-#include "pixverse-welcome-page.h"
 #include "pixverse-preferences-dialog.h"
 #include "pixverse-secrets.h"
+#include "pixverse-welcome-page.h"
 #include "pixverse-window-private.h"
 
 /*

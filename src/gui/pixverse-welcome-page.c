@@ -25,16 +25,13 @@ key_changed_cb (PixverseWelcomePage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->save_button), *key != '\0');
 }
 
-/* Save Key, or Enter in the key row: once a key is typed. */
+/* Save Key, or Enter in the key row (the action ignores an empty row). */
 static void
 save_cb (PixverseWelcomePage *self)
 {
-  g_autofree char *key = pixverse_welcome_page_dup_key (self);
-
   g_assert (PIXVERSE_IS_WELCOME_PAGE (self));
 
-  if (*key != '\0')
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.use-key", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.use-key", NULL);
 }
 
 static gboolean

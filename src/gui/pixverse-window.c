@@ -766,8 +766,10 @@ set_api_key_cb (GObject      *object,
 
   if (!pixverse_application_set_api_key_finish (PIXVERSE_APPLICATION (object), result, &error))
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        _pixverse_window_show_error (self, error);
+      /* Cancelled: the window is going, its pages with it. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      _pixverse_window_show_error (self, error);
     }
 
   if (self->welcome_page != NULL)
@@ -1077,6 +1079,8 @@ pixverse_window_dispose (GObject *object)
     }
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PIXVERSE_TYPE_WINDOW);
+  /* Gone with the template's widgets, if it was made. */
+  self->welcome_page = NULL;
 
   g_clear_object (&self->selection);
   g_clear_object (&self->rows);
