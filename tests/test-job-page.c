@@ -262,8 +262,11 @@ test_window_new (GtkWidget *child)
   g_action_map_add_action_entries (G_ACTION_MAP (tw->group), entries, G_N_ELEMENTS (entries), tw);
   gtk_widget_insert_action_group (tw->window, "win", G_ACTION_GROUP (tw->group));
 
+  /* Mapped is not laid out: on a loaded machine a test could read the
+   * geometry of a child GTK has not yet allocated. A painted frame has
+   * been laid out first. */
   gtk_window_present (GTK_WINDOW (tw->window));
-  wait_for (gtk_widget_get_mapped (child), 10);
+  wait_for_first_frame (child, 10);
 
   return tw;
 }
@@ -577,7 +580,6 @@ test_row_no_time (void)
   pixverse_task_set_created_at (task, 0);
   pixverse_history_row_set_task (PIXVERSE_HISTORY_ROW (row), task);
   tw = test_window_new (row);
-  wait_for_first_frame (row, 10);
 
   options = find_label (row, "720p · 16:9 · 5 s");
   g_assert_cmpfloat (right_edge (options, row), ==, gtk_widget_get_width (row) - 6);
