@@ -1662,6 +1662,25 @@ lookup_key (void)
   return key;
 }
 
+/* The keyring is written asynchronously, after the key is already in use:
+ * asks it again until it holds @expected, and fails if it never does. */
+static void
+wait_for_stored_key (const char *expected)
+{
+  gint64 end = g_get_monotonic_time () + WAIT * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *stored = lookup_key ();
+
+      if (g_strcmp0 (stored, expected) == 0)
+        return;
+      if (g_get_monotonic_time () > end)
+        g_assert_cmpstr (stored, ==, expected);
+      drain (50);
+    }
+}
+
 static void
 clear_cb (GObject      *object,
           GAsyncResult *result,
@@ -1682,7 +1701,6 @@ first_run_body (Fixture       *f,
 {
   const char *key = OTHER_KEY;
   g_autofree char *stored = NULL;
-  g_autofree char *stored_again = NULL;
   AdwPreferencesDialog *dialog;
   AdwPasswordEntryRow *row;
   GtkWidget *welcome;
@@ -1715,9 +1733,7 @@ first_run_body (Fixture       *f,
   wait_for (focus_in (f, find_named (GTK_WIDGET (f->composer), "Prompt")), WAIT);
   g_assert_cmpstr (pixverse_client_get_api_key (pixverse_application_get_client (f->app)), ==, key);
   wait_for (pixverse_application_get_credits (f->app) >= 0, WAIT);
-  drain (300);
-  stored = lookup_key ();
-  g_assert_cmpstr (stored, ==, key);
+  wait_for_stored_key (key);
 
   /* Preferences: Use Test Key stores the public key. */
   dialog = open_preferences (f);
@@ -1725,8 +1741,9 @@ first_run_body (Fixture       *f,
   g_signal_emit_by_name (find_button (GTK_WIDGET (dialog), "_Use Test Key"), "clicked");
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, PIXVERSE_TEST_API_KEY);
   wait_for (find_label (GTK_WIDGET (dialog), "API key saved") != NULL, WAIT);
-  stored_again = lookup_key ();
-  g_assert_cmpstr (stored_again, ==, PIXVERSE_TEST_API_KEY);
+  /* Said saved only once it is. */
+  stored = lookup_key ();
+  g_assert_cmpstr (stored, ==, PIXVERSE_TEST_API_KEY);
   g_assert_cmpstr (pixverse_client_get_api_key (pixverse_application_get_client (f->app)), ==,
                    PIXVERSE_TEST_API_KEY);
   adw_dialog_force_close (ADW_DIALOG (dialog));
@@ -1736,7 +1753,6 @@ static void
 first_run_test_key_body (Fixture       *f,
                          gconstpointer  data)
 {
-  g_autofree char *stored = NULL;
   GtkWidget *welcome;
 
   /* Use Test Key, clicked: the public key is used and stored. */
@@ -1748,9 +1764,7 @@ first_run_test_key_body (Fixture       *f,
   g_assert_cmpstr (pixverse_client_get_api_key (pixverse_application_get_client (f->app)), ==,
                    PIXVERSE_TEST_API_KEY);
   wait_for (pixverse_application_get_credits (f->app) >= 0, WAIT);
-  drain (300);
-  stored = lookup_key ();
-  g_assert_cmpstr (stored, ==, PIXVERSE_TEST_API_KEY);
+  wait_for_stored_key (PIXVERSE_TEST_API_KEY);
 }
 
 /* A first start: no key in the environment nor in the (private) keyring. */
